@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::error::BundleError;
 use crate::frame::{check_header, LimitExceeded, Limited, PeekReader};
 use crate::manifest::{BundleId, FileEntry, Manifest, MANIFEST_PATH};
+use crate::metrics::{self, METRICS_PATH};
 use crate::{path, ustar};
 
 /// Caps that bound what a hostile bundle can make the reader do.
@@ -92,7 +93,9 @@ pub fn read<R: Read>(
         let mut frame = Limited {
             inner: decoder,
             read: 0,
-            limit: limits.max_manifest + 1024,
+            // Header, data, padding, and the one block read to check that
+            // nothing follows: at most 3 blocks beside the data.
+            limit: limits.max_manifest + 3 * ustar::BLOCK as u64,
         };
         read_manifest(&mut frame, limits).map_err(|e| frame_error(e, 1))?
     };
@@ -114,7 +117,9 @@ pub fn read<R: Read>(
         let mut frame = Limited {
             inner: decoder,
             read: 0,
-            limit: declared,
+            // One block of slack: the check for data after the end-of-archive
+            // blocks reads one block, and must report it as TrailingData.
+            limit: declared.saturating_add(ustar::BLOCK as u64),
         };
         read_entries(&mut frame, &manifest.files, limits, keep).map_err(|e| frame_error(e, 2))?
     };
@@ -196,7 +201,12 @@ fn read_block(frame: &mut impl Read, block: &mut [u8; ustar::BLOCK]) -> Result<b
 }
 
 fn header(block: &[u8; ustar::BLOCK], index: usize) -> Result<Option<(String, u64)>, BundleError> {
-    let entry = || format!("#{index}");
+    // A refused header still names the entry: its position and the path its
+    // name fields spell, escaped (they are untrusted bytes).
+    let entry = || {
+        let raw = ustar::path_of(block);
+        format!("#{index} {:?}", String::from_utf8_lossy(&raw))
+    };
     let Some(parsed) = ustar::parse(block).map_err(|fault| BundleError::Header {
         entry: entry(),
         fault,
@@ -277,7 +287,9 @@ fn read_entries(
     let mut kept_bytes = 0u64;
     let mut seen = BTreeSet::new();
     let mut folded: BTreeMap<String, String> = BTreeMap::new();
-    let mut previous = MANIFEST_PATH.to_owned();
+    // Frame 2 is sorted on its own: `config/` and `env/` sort before
+    // `manifest.json`, which is first only because it has a frame of its own.
+    let mut previous = String::new();
     let mut cursor = 0;
     let mut block = [0u8; ustar::BLOCK];
     let mut buf = vec![0u8; 64 * 1024];
@@ -330,7 +342,10 @@ fn read_entries(
             });
         }
         let keeping = keep(expected);
-        if keeping {
+        // The metrics table is validated whether or not the caller keeps it
+        // (SPEC.md §9.8), so it is held in memory either way.
+        let holding = keeping || entry == METRICS_PATH;
+        if holding {
             kept_bytes += size;
             if kept_bytes > limits.max_kept {
                 return Err(BundleError::Content {
@@ -346,7 +361,7 @@ fn read_entries(
             let want = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
             read_exact(frame, &mut buf[..want], &entry)?;
             hasher.update(&buf[..want]);
-            if keeping {
+            if holding {
                 data.extend_from_slice(&buf[..want]);
             }
             left -= want as u64;
@@ -360,8 +375,13 @@ fn read_entries(
                 actual,
             });
         }
+        if entry == METRICS_PATH {
+            metrics::parse(&data)?;
+        }
         if keeping {
             kept.insert(entry.clone(), data);
+        } else if holding {
+            kept_bytes -= size;
         }
         previous = entry;
     }

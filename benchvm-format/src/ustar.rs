@@ -95,15 +95,33 @@ pub fn parse(block: &[u8; BLOCK]) -> Result<Option<Parsed>, HeaderFault> {
         return Err(HeaderFault::LinkName);
     }
     let size = octal(&ustar.size, "size")?;
-    let name = until_nul(&ustar.name);
-    let prefix = until_nul(&ustar.prefix);
+    Ok(Some(Parsed {
+        path: path_of(block),
+        size,
+    }))
+}
+
+/// The path that a header's `prefix` and `name` fields spell, whatever the
+/// rest of the header holds (used to name a refused entry too).
+///
+/// Only trailing NULs are cut: a NUL followed by other bytes stays in the
+/// path, so that [`crate::path::check`] refuses it rather than the bytes
+/// after it being silently dropped (the writer never leaves any).
+pub fn path_of(block: &[u8; BLOCK]) -> Vec<u8> {
+    let name = trim_nuls(&block[..100]);
+    // Old GNU headers keep other fields where ustar has `prefix`.
+    let prefix = if &block[257..263] == b"ustar\0" {
+        trim_nuls(&block[345..500])
+    } else {
+        &[]
+    };
     let mut path = Vec::with_capacity(prefix.len() + 1 + name.len());
     if !prefix.is_empty() {
         path.extend_from_slice(prefix);
         path.push(b'/');
     }
     path.extend_from_slice(name);
-    Ok(Some(Parsed { path, size }))
+    path
 }
 
 /// The ustar checksum: the sum of all bytes with the checksum field as spaces.
@@ -141,8 +159,8 @@ fn octal(field: &[u8], name: &'static str) -> Result<u64, HeaderFault> {
         .ok_or_else(bad)
 }
 
-fn until_nul(field: &[u8]) -> &[u8] {
-    let end = field.iter().position(|&b| b == 0).unwrap_or(field.len());
+fn trim_nuls(field: &[u8]) -> &[u8] {
+    let end = field.iter().rposition(|&b| b != 0).map_or(0, |p| p + 1);
     &field[..end]
 }
 

@@ -1,4 +1,15 @@
 //! The collector: runs the benchvm suite and packs the results into a bundle.
 
+pub mod app;
+pub mod cli;
 pub mod envcapture;
+pub mod kernel_source;
 pub mod parse;
+pub mod plan;
+pub mod platform;
+pub mod process;
+pub mod runfolder;
+pub mod runner;
+pub mod suite;
+pub mod tools;
+pub mod workload;

@@ -1,0 +1,66 @@
+//! `analyze show`: what one bundle holds, for a person.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use benchvm_format::metrics::Status;
+
+use crate::load::{load, LoadOptions};
+
+pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
+    let loaded = load(path, options).with_context(|| format!("{} failed verification", path.display()))?;
+    let m = &loaded.bundle.manifest;
+    let s = &loaded.summary;
+    println!("bundle    {}", path.display());
+    println!("id        {}", loaded.bundle.id);
+    println!("label     {}", m.label);
+    println!("host      {}", m.host);
+    println!("created   {}", m.created);
+    println!("suite     {}", m.suite);
+    println!("platforms {}", m.platforms.join(", "));
+    let commit = m.tool.git_commit.as_deref().unwrap_or("unknown commit");
+    println!("tool      {} {} ({commit})", m.tool.name, m.tool.version);
+    println!();
+    println!("runs by status (metric rows):");
+    let mut counts: BTreeMap<(String, String, String), [usize; 3]> = BTreeMap::new();
+    for row in &loaded.rows {
+        let key = (row.platform.clone(), row.accel.clone(), row.experiment.clone());
+        let slot = match row.status {
+            Status::Ok => 0,
+            Status::Failed => 1,
+            Status::Dnr => 2,
+        };
+        counts.entry(key).or_default()[slot] += 1;
+    }
+    println!("  {:<10} {:<8} {:<12} {:>6} {:>6} {:>6}", "platform", "accel", "experiment", "ok", "failed", "dnr");
+    for ((platform, accel, experiment), [ok, failed, dnr]) in &counts {
+        println!("  {platform:<10} {accel:<8} {experiment:<12} {ok:>6} {failed:>6} {dnr:>6}");
+    }
+    println!();
+    println!("environment:");
+    let facts = [
+        ("cpu", format!("{} ({} CPUs)", s.cpu_model, s.cpus)),
+        ("memory", format!("{} MiB", s.mem_total_kib / 1024)),
+        ("kernel", s.kernel.clone()),
+        ("os", s.os.clone()),
+        ("governor", s.governor.clone().unwrap_or_else(|| "none".into())),
+        ("smt", s.smt.clone().unwrap_or_else(|| "unknown".into())),
+        ("microcode", s.microcode.clone().unwrap_or_else(|| "unknown".into())),
+        ("host is a VM", s.host_virtualization.clone().unwrap_or_else(|| "no".into())),
+    ];
+    for (name, value) in facts {
+        println!("  {name:<13} {value}");
+    }
+    for (tool, version) in &s.tools {
+        println!("  {:<13} {version}", format!("tool {tool}"));
+    }
+    for (platform, facts) in &s.platforms {
+        println!("  platform {platform}:");
+        for (k, v) in facts {
+            println!("    {k:<18} {v}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,202 @@
+//! Executes a plan on its platforms, writing the run folder as it goes.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use benchvm_format::metrics::{MetricRow, Status};
+use indicatif::{ProgressBar, ProgressStyle};
+use serde::Serialize;
+
+use crate::plan::{Phase, Plan, PlannedRun};
+use crate::platform::{Platform, RunOutcome};
+use crate::runfolder::RunFolder;
+use crate::workload::{Output, StepContext};
+
+/// What `run.json` of each run records.
+#[derive(Debug, Serialize)]
+struct RunRecord<'a> {
+    platform: &'a str,
+    accel: String,
+    emulated: bool,
+    experiment: &'a str,
+    workload: &'a str,
+    phase: Phase,
+    deadline_s: u64,
+    steps: &'a crate::workload::Steps,
+    outcome: &'a RunOutcome,
+    metrics: usize,
+}
+
+/// Totals of a finished plan.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Summary {
+    pub runs: usize,
+    pub ok: usize,
+    pub failed: usize,
+    pub dnr: usize,
+}
+
+/// Runs every planned run on the platform of its name.
+pub fn execute(
+    plan: &Plan,
+    platforms: &mut [Box<dyn Platform>],
+    kernel_source: Option<&Path>,
+    folder: &RunFolder,
+) -> Result<Summary> {
+    let bar = ProgressBar::new(plan.runs.len() as u64);
+    bar.set_style(
+        ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {pos}/{len} {msg} (ETA {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let start = Instant::now();
+    let mut summary = Summary::default();
+    for run in &plan.runs {
+        bar.set_message(run.describe());
+        let platform = platforms
+            .iter_mut()
+            .find(|p| p.name() == run.platform)
+            .with_context(|| format!("platform {} is not set up", run.platform))?;
+        let mut ctx = platform.context();
+        ctx.kernel_source = kernel_source.map(Path::to_path_buf);
+        let (outcome, rows) = one_run(run, platform.as_mut(), &ctx, folder)?;
+        summary.runs += 1;
+        match outcome.status {
+            Status::Ok => summary.ok += 1,
+            Status::Failed => summary.failed += 1,
+            Status::Dnr => summary.dnr += 1,
+        }
+        let what = match (&outcome.status, &outcome.reason) {
+            (Status::Ok, _) => format!("ok in {:.2} s", outcome.wall_s.unwrap_or(0.0)),
+            (s, r) => format!("{}: {}", status_name(*s), r.as_deref().unwrap_or("")),
+        };
+        bar.suspend(|| {
+            log::info!(
+                "[{:>6.0} s] {}: {what} ({} metrics)",
+                start.elapsed().as_secs_f64(),
+                run.describe(),
+                rows
+            )
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    Ok(summary)
+}
+
+fn one_run(
+    run: &PlannedRun,
+    platform: &mut dyn Platform,
+    ctx: &StepContext,
+    folder: &RunFolder,
+) -> Result<(RunOutcome, usize)> {
+    let rel = run.folder();
+    let tmp = folder.begin_run(&rel)?;
+    let workload = run.workload.spec.workload();
+    let steps = workload.steps(ctx);
+    let deadline = Duration::from_secs(run.workload.schedule.deadline_s);
+    let mut outcome = platform
+        .execute(&steps, &tmp, deadline)
+        .with_context(|| format!("running {}", run.describe()))?;
+    let mut rows = Vec::new();
+    if let Phase::Rep(repetition) = run.phase {
+        rows = metric_rows(run, platform, repetition, &tmp, &mut outcome);
+    }
+    let record = RunRecord {
+        platform: &run.platform,
+        accel: platform.accel(),
+        emulated: platform.emulated(),
+        experiment: &run.experiment,
+        workload: &run.workload.name,
+        phase: run.phase,
+        deadline_s: run.workload.schedule.deadline_s,
+        steps: &steps,
+        outcome: &outcome,
+        metrics: rows.len(),
+    };
+    fs::write(tmp.join("run.json"), serde_json::to_vec_pretty(&record)?)?;
+    folder.commit_run(&tmp, &rel, &rows)?;
+    Ok((outcome, rows.len()))
+}
+
+/// Parses a finished run into metric rows; a parse failure turns the run
+/// into `failed` (raw output kept) with one failed row per expected metric.
+fn metric_rows(
+    run: &PlannedRun,
+    platform: &dyn Platform,
+    repetition: u32,
+    dir: &Path,
+    outcome: &mut RunOutcome,
+) -> Vec<MetricRow> {
+    let workload = run.workload.spec.workload();
+    let base = MetricRow {
+        platform: run.platform.clone(),
+        accel: platform.accel(),
+        emulated: platform.emulated(),
+        experiment: run.experiment.clone(),
+        workload: run.workload.name.clone(),
+        metric: String::new(),
+        unit: benchvm_format::metrics::Unit::Seconds,
+        direction: benchvm_format::metrics::Direction::Lower,
+        repetition,
+        guest: None,
+        n_guests: None,
+        stressor: None,
+        role: None,
+        status: outcome.status,
+        value: None,
+        run: run.folder(),
+    };
+    let defs = workload.metrics();
+    let row = |def: &crate::workload::MetricDef, status: Status, value: Option<f64>| MetricRow {
+        metric: def.metric.into(),
+        unit: def.unit,
+        direction: def.direction,
+        status,
+        value,
+        ..base.clone()
+    };
+    if outcome.status == Status::Ok {
+        let stdout = fs::read_to_string(dir.join("stdout.log")).unwrap_or_default();
+        match workload.measure(&Output {
+            stdout: &stdout,
+            wall_s: outcome.wall_s.unwrap_or(0.0),
+        }) {
+            Ok(values) if values.len() == defs.len() && values.iter().all(|v| v.is_finite()) => {
+                return defs
+                    .iter()
+                    .zip(values)
+                    .map(|(d, v)| row(d, Status::Ok, Some(v)))
+                    .collect();
+            }
+            Ok(values) => {
+                outcome.status = Status::Failed;
+                outcome.reason = Some(format!(
+                    "workload gave {} values for {} metrics, or a non-finite one",
+                    values.len(),
+                    defs.len()
+                ));
+            }
+            Err(reason) => {
+                outcome.status = Status::Failed;
+                outcome.reason = Some(format!("output not understood: {reason}"));
+            }
+        }
+    }
+    defs.iter().map(|d| row(d, outcome.status, None)).collect()
+}
+
+/// Default folder for a run's files.
+pub fn default_run_dir(bundles: &Path, suite: &str, created: &str) -> PathBuf {
+    let stamp: String = created.chars().filter(|c| c.is_ascii_digit()).collect();
+    bundles.join("work").join(format!("{suite}-{stamp}"))
+}
+
+fn status_name(status: Status) -> &'static str {
+    match status {
+        Status::Ok => "ok",
+        Status::Failed => "failed",
+        Status::Dnr => "dnr",
+    }
+}

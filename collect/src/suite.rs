@@ -1,0 +1,279 @@
+//! Suite files (`suites/*.toml`): parsed strictly, then validated into a
+//! [`Suite`]. Unknown keys and bad values are errors that name the file and
+//! the key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::workload::WorkloadSpec;
+
+/// Platforms a suite may name.
+pub const PLATFORMS: [&str; 3] = ["native", "kvm", "xen"];
+
+/// A suite error: which file, which key, what is wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {key}: {reason}", file.display())]
+pub struct SuiteError {
+    pub file: PathBuf,
+    pub key: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSuite {
+    name: String,
+    description: Option<String>,
+    platforms: Vec<String>,
+    defaults: RawDefaults,
+    guest: Option<GuestSize>,
+    experiments: RawExperiments,
+    workloads: BTreeMap<String, toml::Table>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    repetitions: u32,
+    warmups: u32,
+    deadline_s: u64,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawExperiments {
+    overall: Option<RawOverall>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOverall {
+    workloads: Vec<String>,
+}
+
+/// Size of every guest of the suite.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GuestSize {
+    pub vcpus: u32,
+    pub memory_mib: u32,
+    pub scratch_gib: u32,
+}
+
+impl Default for GuestSize {
+    fn default() -> Self {
+        GuestSize {
+            vcpus: 2,
+            memory_mib: 1024,
+            scratch_gib: 4,
+        }
+    }
+}
+
+/// How often and how long a workload runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schedule {
+    pub repetitions: u32,
+    pub warmups: u32,
+    pub deadline_s: u64,
+}
+
+/// A workload as the suite configures it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkloadEntry {
+    pub name: String,
+    pub schedule: Schedule,
+    pub spec: WorkloadSpec,
+}
+
+/// A validated suite.
+#[derive(Debug, Clone, Serialize)]
+pub struct Suite {
+    pub name: String,
+    pub description: String,
+    pub platforms: Vec<String>,
+    pub guest: GuestSize,
+    /// Workloads of the overall-performance experiment, in suite order.
+    pub overall: Vec<WorkloadEntry>,
+    /// The file as given, byte for byte (it goes into the bundle).
+    #[serde(skip)]
+    pub source: String,
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// Finds a suite by name (in `suites_dir`) or by path.
+pub fn locate(name_or_path: &str, suites_dir: &Path) -> PathBuf {
+    let as_path = Path::new(name_or_path);
+    if as_path.extension().is_some() || name_or_path.contains('/') {
+        as_path.to_path_buf()
+    } else {
+        suites_dir.join(format!("{name_or_path}.toml"))
+    }
+}
+
+/// Reads and validates a suite file.
+pub fn load(path: &Path) -> Result<Suite, SuiteError> {
+    let source = std::fs::read_to_string(path).map_err(|e| SuiteError {
+        file: path.to_path_buf(),
+        key: "(file)".into(),
+        reason: e.to_string(),
+    })?;
+    parse(&source, path)
+}
+
+/// Validates suite text; `path` is only used in messages.
+pub fn parse(source: &str, path: &Path) -> Result<Suite, SuiteError> {
+    let err = |key: &str, reason: String| SuiteError {
+        file: path.to_path_buf(),
+        key: key.into(),
+        reason,
+    };
+    let raw: RawSuite = toml::from_str(source).map_err(|e| {
+        let reason = e.message().to_owned();
+        let key = e
+            .span()
+            .map(|s| format!("line {}", source[..s.start].lines().count().max(1)))
+            .unwrap_or_else(|| "(document)".into());
+        err(&key, reason)
+    })?;
+    if raw.name.is_empty()
+        || !raw
+            .name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(err("name", "must be 1+ characters of [A-Za-z0-9_-]".into()));
+    }
+    check_platforms(&raw.platforms).map_err(|r| err("platforms", r))?;
+    let defaults = Schedule {
+        repetitions: raw.defaults.repetitions,
+        warmups: raw.defaults.warmups,
+        deadline_s: raw.defaults.deadline_s,
+    };
+    check_schedule(&defaults).map_err(|(k, r)| err(&format!("defaults.{k}"), r))?;
+    let guest = raw.guest.unwrap_or_default();
+    if !(1..=64).contains(&guest.vcpus)
+        || !(128..=1 << 20).contains(&guest.memory_mib)
+        || !(1..=1024).contains(&guest.scratch_gib)
+    {
+        return Err(err(
+            "guest",
+            "vcpus 1-64, memory_mib 128-1048576, scratch_gib 1-1024".into(),
+        ));
+    }
+    let mut workloads = BTreeMap::new();
+    for (name, table) in raw.workloads {
+        let key = format!("workloads.{name}");
+        let entry = workload_entry(&name, table, defaults)
+            .map_err(|(k, r)| err(&format!("{key}{k}"), r))?;
+        workloads.insert(name, entry);
+    }
+    let mut overall = Vec::new();
+    if let Some(o) = raw.experiments.overall {
+        for name in o.workloads {
+            let entry = workloads.get(&name).ok_or_else(|| {
+                err(
+                    "experiments.overall.workloads",
+                    format!("names {name:?}, which [workloads] does not define"),
+                )
+            })?;
+            overall.push(entry.clone());
+        }
+    }
+    if overall.is_empty() {
+        return Err(err("experiments", "the suite runs no workload".into()));
+    }
+    Ok(Suite {
+        name: raw.name,
+        description: raw.description.unwrap_or_default(),
+        platforms: raw.platforms,
+        guest,
+        overall,
+        source: source.to_owned(),
+        path: path.to_path_buf(),
+    })
+}
+
+/// Checks a platform list (also used for `--platform`).
+pub fn check_platforms(platforms: &[String]) -> Result<(), String> {
+    if platforms.is_empty() {
+        return Err("names no platform".into());
+    }
+    for (i, p) in platforms.iter().enumerate() {
+        if !PLATFORMS.contains(&p.as_str()) {
+            return Err(format!(
+                "unknown platform {p:?} (known: {})",
+                PLATFORMS.join(", ")
+            ));
+        }
+        if platforms[..i].contains(p) {
+            return Err(format!("platform {p:?} given twice"));
+        }
+    }
+    Ok(())
+}
+
+fn check_schedule(s: &Schedule) -> Result<(), (&'static str, String)> {
+    if !(1..=1000).contains(&s.repetitions) {
+        return Err((
+            "repetitions",
+            format!("{} is outside 1-1000", s.repetitions),
+        ));
+    }
+    if s.warmups > 100 {
+        return Err(("warmups", format!("{} is outside 0-100", s.warmups)));
+    }
+    if !(1..=86_400).contains(&s.deadline_s) {
+        return Err(("deadline_s", format!("{} is outside 1-86400", s.deadline_s)));
+    }
+    Ok(())
+}
+
+/// Splits a workload table into its schedule overrides and its kind's
+/// parameters, each parsed strictly.
+fn workload_entry(
+    name: &str,
+    mut table: toml::Table,
+    defaults: Schedule,
+) -> Result<WorkloadEntry, (String, String)> {
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_'))
+    {
+        return Err((String::new(), "workload names are [a-z0-9_-]".into()));
+    }
+    let mut schedule = defaults;
+    for (key, slot) in [("repetitions", 0), ("warmups", 1), ("deadline_s", 2)] {
+        if let Some(value) = table.remove(key) {
+            let n = value
+                .as_integer()
+                .and_then(|n| u64::try_from(n).ok())
+                .ok_or_else(|| {
+                    (
+                        format!(".{key}"),
+                        "must be a non-negative integer".to_owned(),
+                    )
+                })?;
+            let n32 = u32::try_from(n).unwrap_or(u32::MAX);
+            match slot {
+                0 => schedule.repetitions = n32,
+                1 => schedule.warmups = n32,
+                _ => schedule.deadline_s = n,
+            }
+        }
+    }
+    check_schedule(&schedule).map_err(|(k, r)| (format!(".{k}"), r))?;
+    let spec: WorkloadSpec = toml::Value::Table(table)
+        .try_into()
+        .map_err(|e: toml::de::Error| (String::new(), e.message().to_owned()))?;
+    spec.validate().map_err(|(k, r)| (format!(".{k}"), r))?;
+    Ok(WorkloadEntry {
+        name: name.to_owned(),
+        schedule,
+        spec,
+    })
+}
