@@ -93,10 +93,3 @@ fn unwritable_env_dir_is_an_error() {
         capture(&file.join("env"), tmp.path(), &[], "v", None).expect_err("env_dir under a file");
     assert!(matches!(err, CaptureError::CreateDir { .. }), "{err}");
 }
-
-#[test]
-#[ignore]
-fn tmp_dump() {
-    let s = capture(std::path::Path::new("/tmp/envcap-out"), std::path::Path::new("/work"), &[ToolProbe { name: "sh", argv: &["sh", "--version"] }, ToolProbe { name: "rustc", argv: &["rustc", "--version"] }], "0.1.0", None).expect("x");
-    println!("{s:?}");
-}
