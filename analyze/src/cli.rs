@@ -29,6 +29,21 @@ enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
+    /// Build Table 1 (overall performance normalized to native) from any
+    /// number of bundles and write it as Markdown and CSV.
+    Report {
+        /// Bundle files (.tar.zst).
+        #[arg(required = true)]
+        bundles: Vec<PathBuf>,
+        /// Output folder (default: reports/<labels>).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Fail when any bundle fails verification (default: report and skip it).
+        #[arg(long)]
+        strict: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
     /// Print what a bundle holds: label, host, platforms, runs by status and
     /// the main environment facts.
     Show {
@@ -59,6 +74,18 @@ impl Cli {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self.command {
             Command::Verify { bundles, limits } => crate::verify::run(&bundles, &limits.options()),
+            Command::Report {
+                bundles,
+                out,
+                strict,
+                limits,
+            } => crate::report::run(&crate::report::ReportSettings {
+                bundles,
+                out,
+                reports_dir: PathBuf::from("reports"),
+                strict,
+                load: limits.options(),
+            }),
             Command::Show { bundle, limits } => crate::show::run(&bundle, &limits.options()),
         }
     }

@@ -40,5 +40,10 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, BundleError> {
         })?,
         None => EnvSummary::default(),
     };
-    Ok(Loaded { path: path.to_path_buf(), bundle, rows, summary })
+    Ok(Loaded {
+        path: path.to_path_buf(),
+        bundle,
+        rows,
+        summary,
+    })
 }

@@ -10,7 +10,8 @@ use benchvm_format::metrics::Status;
 use crate::load::{load, LoadOptions};
 
 pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
-    let loaded = load(path, options).with_context(|| format!("{} failed verification", path.display()))?;
+    let loaded =
+        load(path, options).with_context(|| format!("{} failed verification", path.display()))?;
     let m = &loaded.bundle.manifest;
     let s = &loaded.summary;
     println!("bundle    {}", path.display());
@@ -26,7 +27,11 @@ pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
     println!("runs by status (metric rows):");
     let mut counts: BTreeMap<(String, String, String), [usize; 3]> = BTreeMap::new();
     for row in &loaded.rows {
-        let key = (row.platform.clone(), row.accel.clone(), row.experiment.clone());
+        let key = (
+            row.platform.clone(),
+            row.accel.clone(),
+            row.experiment.clone(),
+        );
         let slot = match row.status {
             Status::Ok => 0,
             Status::Failed => 1,
@@ -34,7 +39,10 @@ pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
         };
         counts.entry(key).or_default()[slot] += 1;
     }
-    println!("  {:<10} {:<8} {:<12} {:>6} {:>6} {:>6}", "platform", "accel", "experiment", "ok", "failed", "dnr");
+    println!(
+        "  {:<10} {:<8} {:<12} {:>6} {:>6} {:>6}",
+        "platform", "accel", "experiment", "ok", "failed", "dnr"
+    );
     for ((platform, accel, experiment), [ok, failed, dnr]) in &counts {
         println!("  {platform:<10} {accel:<8} {experiment:<12} {ok:>6} {failed:>6} {dnr:>6}");
     }
@@ -45,10 +53,19 @@ pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
         ("memory", format!("{} MiB", s.mem_total_kib / 1024)),
         ("kernel", s.kernel.clone()),
         ("os", s.os.clone()),
-        ("governor", s.governor.clone().unwrap_or_else(|| "none".into())),
+        (
+            "governor",
+            s.governor.clone().unwrap_or_else(|| "none".into()),
+        ),
         ("smt", s.smt.clone().unwrap_or_else(|| "unknown".into())),
-        ("microcode", s.microcode.clone().unwrap_or_else(|| "unknown".into())),
-        ("host is a VM", s.host_virtualization.clone().unwrap_or_else(|| "no".into())),
+        (
+            "microcode",
+            s.microcode.clone().unwrap_or_else(|| "unknown".into()),
+        ),
+        (
+            "host is a VM",
+            s.host_virtualization.clone().unwrap_or_else(|| "no".into()),
+        ),
     ];
     for (name, value) in facts {
         println!("  {name:<13} {value}");

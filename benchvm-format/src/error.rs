@@ -21,6 +21,8 @@ pub enum HeaderFault {
     TooLarge(u64),
     #[error("path does not fit the ustar name and prefix fields")]
     PathTooLong,
+    #[error("header differs from the canonical one (mode 0644, uid/gid 0, mtime 0, empty names, SPEC.md §3)")]
+    NotCanonical,
 }
 
 /// Why an entry path was refused (SPEC.md, "Entry paths").

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use crate::error::BundleError;
+use crate::error::{BundleError, HeaderFault};
 use crate::frame::{check_header, LimitExceeded, Limited, PeekReader};
 use crate::manifest::{BundleId, FileEntry, Manifest, MANIFEST_PATH};
 use crate::metrics::{self, METRICS_PATH};
@@ -219,6 +219,18 @@ fn header(block: &[u8; ustar::BLOCK], index: usize) -> Result<Option<(String, u6
         entry: shown.clone(),
         fault,
     })?;
+    // Only the canonical header of this path and size is accepted, so one
+    // manifest (one bundle id) stands for exactly one byte sequence.
+    let canonical = ustar::header(&shown, parsed.size).map_err(|fault| BundleError::Header {
+        entry: entry(),
+        fault,
+    })?;
+    if &canonical != block {
+        return Err(BundleError::Header {
+            entry: entry(),
+            fault: HeaderFault::NotCanonical,
+        });
+    }
     Ok(Some((shown, parsed.size)))
 }
 

@@ -39,12 +39,18 @@ const METRICS: &[u8] = br#"{"platform":"native","accel":"none","emulated":false,
 /// one of them empty and one over a block long.
 fn sample() -> Vec<(&'static str, Vec<u8>)> {
     vec![
-        ("runs/native/overall/cpu/rep-01/stdout.log", b"events per second: 1661.25\n".to_vec()),
+        (
+            "runs/native/overall/cpu/rep-01/stdout.log",
+            b"events per second: 1661.25\n".to_vec(),
+        ),
         ("config/suite.toml", b"name = \"smoke\"\n".to_vec()),
         ("env/summary.json", b"{}\n".to_vec()),
         ("metrics.ndjson", METRICS.to_vec()),
         ("runs/native/overall/cpu/rep-01/stderr.log", Vec::new()),
-        ("env/cpuinfo.txt", (0..3000u32).map(|i| (i % 251) as u8).collect()),
+        (
+            "env/cpuinfo.txt",
+            (0..3000u32).map(|i| (i % 251) as u8).collect(),
+        ),
         ("Z-upper-first.txt", b"sorted before lower case\n".to_vec()),
     ]
 }
@@ -72,7 +78,12 @@ fn round_trip_keeps_every_file_and_the_manifest() {
     for (path, data) in &files {
         assert_eq!(bundle.file(path), Some(*data), "{path}");
     }
-    let listed: Vec<&str> = bundle.manifest.files.iter().map(|f| f.path.as_str()).collect();
+    let listed: Vec<&str> = bundle
+        .manifest
+        .files
+        .iter()
+        .map(|f| f.path.as_str())
+        .collect();
     let mut expected: Vec<&str> = files.iter().map(|(p, _)| *p).collect();
     expected.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     assert_eq!(listed, expected);
@@ -81,11 +92,14 @@ fn round_trip_keeps_every_file_and_the_manifest() {
     let frames = decoded_frames(&bytes);
     assert_eq!(frames.len(), 2);
     assert_eq!(frames[0], manifest_frame(&planned.manifest_bytes));
-    assert_eq!(frames[1], files_frame(&{
-        let mut sorted = files.clone();
-        sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-        sorted
-    }));
+    assert_eq!(
+        frames[1],
+        files_frame(&{
+            let mut sorted = files.clone();
+            sorted.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+            sorted
+        })
+    );
 }
 
 #[test]
@@ -143,7 +157,10 @@ fn golden_bytes() {
     // headers, manifest bytes, zstd settings) or when the zstd library pinned
     // by Cargo.lock (zstd-sys, libzstd 1.5.7) changes its output. Either is a
     // deliberate event: bump it then, never to make a refactor pass.
-    assert_eq!(sha256_hex(&bytes), "409a4972d6b2ba043dd3fa67e41ccab3729d4bd54f44e9f02386f74f819fd363");
+    assert_eq!(
+        sha256_hex(&bytes),
+        "409a4972d6b2ba043dd3fa67e41ccab3729d4bd54f44e9f02386f74f819fd363"
+    );
 }
 
 /// Decodes a bundle, lets `edit` change frame 2's decoded bytes, and
@@ -189,7 +206,10 @@ fn a_flipped_byte_in_any_stored_file_is_a_hash_mismatch_naming_it() {
 fn a_flipped_compressed_byte_is_an_error_never_a_panic() {
     let bytes = write_bundle(
         meta(),
-        &[("config/suite.toml", b"name = \"smoke\"\n"), ("metrics.ndjson", METRICS)],
+        &[
+            ("config/suite.toml", b"name = \"smoke\"\n"),
+            ("metrics.ndjson", METRICS),
+        ],
     );
     let original = verify(&bytes).unwrap();
     let (mut refused, mut tried) = (0, 0);
@@ -212,7 +232,10 @@ fn a_flipped_compressed_byte_is_an_error_never_a_panic() {
         }
     }
     // 769 bytes x 3 masks; 8 flips were found harmless when this was written.
-    assert!(refused * 100 >= tried * 98, "only {refused} of {tried} flips refused");
+    assert!(
+        refused * 100 >= tried * 98,
+        "only {refused} of {tried} flips refused"
+    );
 }
 
 // ---- run folders -------------------------------------------------------
@@ -285,9 +308,15 @@ fn pack_is_reproducible_and_skips_dot_files() {
     );
     assert_eq!(a.files, paths.len() + 1);
     for path in paths {
-        assert_eq!(bundle.file(path).unwrap(), fs::read(run.join(path)).unwrap());
+        assert_eq!(
+            bundle.file(path).unwrap(),
+            fs::read(run.join(path)).unwrap()
+        );
     }
-    assert!(bundle.kept.keys().all(|p| !p.contains("journal") && p != MANIFEST_PATH));
+    assert!(bundle
+        .kept
+        .keys()
+        .all(|p| !p.contains("journal") && p != MANIFEST_PATH));
 }
 
 #[test]
@@ -298,7 +327,10 @@ fn pack_refuses_a_symlink() {
     let link = run.join("env/hosts");
     std::os::unix::fs::symlink("/etc/hosts", &link).unwrap();
     let err = rundir::pack(&run, Some(&tmp.path().join("x.tar.zst")), tmp.path()).unwrap_err();
-    assert!(matches!(&err, PackError::NotRegular { path } if *path == link), "{err:?}");
+    assert!(
+        matches!(&err, PackError::NotRegular { path } if *path == link),
+        "{err:?}"
+    );
     assert_names(&err, &link.display().to_string());
     assert!(!tmp.path().join("x.tar.zst").exists());
 
@@ -307,7 +339,10 @@ fn pack_refuses_a_symlink() {
     let top = run.join("runs-old");
     std::os::unix::fs::symlink(run.join("runs"), &top).unwrap();
     let err = rundir::pack(&run, Some(&tmp.path().join("x.tar.zst")), tmp.path()).unwrap_err();
-    assert!(matches!(&err, PackError::NotRegular { path } if *path == top), "{err:?}");
+    assert!(
+        matches!(&err, PackError::NotRegular { path } if *path == top),
+        "{err:?}"
+    );
     assert_names(&err, "runs-old");
 }
 
@@ -332,7 +367,10 @@ fn pack_refuses_invalid_metrics_naming_the_line() {
     run_dir(&run);
     let good = std::str::from_utf8(METRICS).unwrap();
     let bad = good.replace("\"events/s\"", "\"furlongs\"");
-    write_file(&run.join("metrics.ndjson"), format!("{good}{bad}").as_bytes());
+    write_file(
+        &run.join("metrics.ndjson"),
+        format!("{good}{bad}").as_bytes(),
+    );
     let err = rundir::pack(&run, Some(&tmp.path().join("x.tar.zst")), tmp.path()).unwrap_err();
     match &err {
         PackError::Metrics { path, source } => {

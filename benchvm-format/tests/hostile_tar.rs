@@ -120,7 +120,10 @@ fn paths_equal_after_unicode_normalization() {
     let nfd = "cafe\u{301}.txt";
     let err = refused_frame2(
         &[],
-        &[record(&any_header(nfc.as_bytes(), 1), b"1"), record(&any_header(nfd.as_bytes(), 1), b"2")],
+        &[
+            record(&any_header(nfc.as_bytes(), 1), b"1"),
+            record(&any_header(nfd.as_bytes(), 1), b"2"),
+        ],
     );
     assert!(
         matches!(&err, BundleError::Path { entry, fault: PathFault::Character(0xc3) } if entry == nfc),
@@ -131,7 +134,17 @@ fn paths_equal_after_unicode_normalization() {
 
 #[test]
 fn manifest_refuses_the_same_unsafe_paths() {
-    for path in ["../x", "/etc/x", "a\\b", "C:/x", "a\0b", "", ".", "dir/", "caf\u{e9}"] {
+    for path in [
+        "../x",
+        "/etc/x",
+        "a\\b",
+        "C:/x",
+        "a\0b",
+        "",
+        ".",
+        "dir/",
+        "caf\u{e9}",
+    ] {
         let mut manifest = manifest(&[]);
         manifest.files.push(entry(path, b"abc"));
         let err = refused(&two_frames(&manifest_frame(&manifest.to_bytes()), &END));
@@ -164,7 +177,10 @@ fn assert_not_regular(name: &str, block: [u8; BLOCK], data: &[u8], kind: &str) -
             fault: HeaderFault::NotRegular(what),
         } => {
             assert!(what.contains(kind), "{what:?} lacks {kind:?}");
-            assert!(entry.contains(&format!("{name:?}")), "{entry:?} lacks {name:?}");
+            assert!(
+                entry.contains(&format!("{name:?}")),
+                "{entry:?} lacks {name:?}"
+            );
         }
         other => panic!("{name}: expected NotRegular({kind}), got {other:?}"),
     }
@@ -174,12 +190,22 @@ fn assert_not_regular(name: &str, block: [u8; BLOCK], data: &[u8], kind: &str) -
 
 #[test]
 fn symlink() {
-    assert_not_regular("evil-link", typed("evil-link", b'2', "/etc/shadow"), b"", "symbolic link");
+    assert_not_regular(
+        "evil-link",
+        typed("evil-link", b'2', "/etc/shadow"),
+        b"",
+        "symbolic link",
+    );
 }
 
 #[test]
 fn hard_link() {
-    assert_not_regular("evil-hard", typed("evil-hard", b'1', "/etc/shadow"), b"", "hard link");
+    assert_not_regular(
+        "evil-hard",
+        typed("evil-hard", b'1', "/etc/shadow"),
+        b"",
+        "hard link",
+    );
 }
 
 #[test]
@@ -209,12 +235,22 @@ fn directory() {
 
 #[test]
 fn contiguous_file() {
-    assert_not_regular("contig.bin", raw_header(b"contig.bin", b'7', 3), b"abc", "contiguous");
+    assert_not_regular(
+        "contig.bin",
+        raw_header(b"contig.bin", b'7', 3),
+        b"abc",
+        "contiguous",
+    );
 }
 
 #[test]
 fn gnu_sparse_file() {
-    assert_not_regular("sparse.img", raw_header(b"sparse.img", b'S', 0), b"", "GNU sparse");
+    assert_not_regular(
+        "sparse.img",
+        raw_header(b"sparse.img", b'S', 0),
+        b"",
+        "GNU sparse",
+    );
 }
 
 #[test]
@@ -254,13 +290,23 @@ fn gnu_long_name() {
 #[test]
 fn unknown_typeflag() {
     // tar-rs reads unknown types as regular files; the reader must not.
-    assert_not_regular("zeta.bin", raw_header(b"zeta.bin", b'Z', 3), b"abc", "unknown type");
+    assert_not_regular(
+        "zeta.bin",
+        raw_header(b"zeta.bin", b'Z', 3),
+        b"abc",
+        "unknown type",
+    );
 }
 
 #[test]
 fn typeflag_nul() {
     // Pre-POSIX tar's regular file: not what the writer makes.
-    assert_not_regular("old.txt", raw_header(b"old.txt", 0, 3), b"abc", "typeflag NUL");
+    assert_not_regular(
+        "old.txt",
+        raw_header(b"old.txt", 0, 3),
+        b"abc",
+        "typeflag NUL",
+    );
 }
 
 #[test]
@@ -287,7 +333,12 @@ fn pax_size_disagreeing_with_ustar_size() {
 
 /// Runs a link-chain bundle and checks nothing appeared at `target`.
 #[track_caller]
-fn assert_chain_refused(listed: &[(&str, &[u8])], records: &[Vec<u8>], link: &str, target: &std::path::Path) {
+fn assert_chain_refused(
+    listed: &[(&str, &[u8])],
+    records: &[Vec<u8>],
+    link: &str,
+    target: &std::path::Path,
+) {
     let err = refused_frame2(listed, records);
     match &err {
         BundleError::Header {
@@ -342,7 +393,10 @@ fn same_path_twice() {
         &[("runs/dup.log", b"one")],
         &[file("runs/dup.log", b"one"), file("runs/dup.log", b"two")],
     );
-    assert!(matches!(&err, BundleError::Duplicate { entry } if entry == "runs/dup.log"), "{err:?}");
+    assert!(
+        matches!(&err, BundleError::Duplicate { entry } if entry == "runs/dup.log"),
+        "{err:?}"
+    );
     assert_names(&err, "entry runs/dup.log");
 }
 
@@ -365,13 +419,19 @@ fn writer_refuses_paths_equal_after_case_folding() {
         content: Content::Bytes(b"x".to_vec()),
     });
     let err = write::plan(meta(), sources.to_vec()).unwrap_err();
-    assert!(matches!(&err, PackError::CaseDuplicate { path, .. } if path == "report.txt"), "{err:?}");
+    assert!(
+        matches!(&err, PackError::CaseDuplicate { path, .. } if path == "report.txt"),
+        "{err:?}"
+    );
     assert_names(&err, "report.txt");
 }
 
 #[test]
 fn entry_out_of_order() {
-    let err = refused_frame2(&[("b.txt", b"b")], &[file("b.txt", b"b"), file("a.txt", b"a")]);
+    let err = refused_frame2(
+        &[("b.txt", b"b")],
+        &[file("b.txt", b"b"), file("a.txt", b"a")],
+    );
     assert!(
         matches!(&err, BundleError::OutOfOrder { entry, previous } if entry == "a.txt" && previous == "b.txt"),
         "{err:?}"
@@ -445,11 +505,16 @@ fn not_ustar_magic() {
 // ---- caps on entries ----------------------------------------------------
 
 fn numbered(n: usize) -> Vec<(String, Vec<u8>)> {
-    (0..n).map(|i| (format!("f{i:02}"), vec![b'x'; i])).collect()
+    (0..n)
+        .map(|i| (format!("f{i:02}"), vec![b'x'; i]))
+        .collect()
 }
 
 fn as_refs(files: &[(String, Vec<u8>)]) -> Vec<(&str, &[u8])> {
-    files.iter().map(|(p, d)| (p.as_str(), d.as_slice())).collect()
+    files
+        .iter()
+        .map(|(p, d)| (p.as_str(), d.as_slice()))
+        .collect()
 }
 
 #[test]
@@ -462,7 +527,10 @@ fn too_many_entries_in_the_manifest() {
     let files = numbered(10);
     let bytes = valid(&as_refs(&files));
     let err = refused_with(&bytes, &limits);
-    assert!(matches!(err, BundleError::TooManyEntries { cap: 10 }), "{err:?}");
+    assert!(
+        matches!(err, BundleError::TooManyEntries { cap: 10 }),
+        "{err:?}"
+    );
     assert_names(&err, "the cap is 10");
     // One file fewer is within the cap.
     let files = numbered(9);
@@ -480,5 +548,27 @@ fn too_many_entries_in_the_archive() {
     let files = as_refs(&files);
     let bytes = craft(&files[..9], &files);
     let err = refused_with(&bytes, &limits);
-    assert!(matches!(err, BundleError::TooManyEntries { cap: 10 }), "{err:?}");
+    assert!(
+        matches!(err, BundleError::TooManyEntries { cap: 10 }),
+        "{err:?}"
+    );
+    assert_names(&err, "the cap is 10");
+}
+
+#[test]
+fn valid_but_non_canonical_header_fields() {
+    // Each header is well-formed ustar, yet not what the writer produces: one
+    // bundle id must stand for one byte sequence.
+    let cases: [(std::ops::Range<usize>, &[u8]); 4] = [
+        (field::MODE, b"0000755\0"),
+        (field::MTIME, b"00000000001\0"),
+        (field::UID, b"0001750\0"),
+        (257 + 8..257 + 8 + 4, b"root"), // uname
+    ];
+    for (range, value) in cases {
+        let mut block = header("canon.txt", 3);
+        set(&mut block, range, value);
+        fix_checksum(&mut block);
+        assert_header_fault("canon.txt", block, HeaderFault::NotCanonical);
+    }
 }

@@ -153,7 +153,10 @@ pub fn two_frames(frame1: &[u8], frame2: &[u8]) -> Vec<u8> {
 /// A bundle whose manifest lists `listed` and whose archive holds `stored`,
 /// in the order given.
 pub fn craft(listed: &[(&str, &[u8])], stored: &[(&str, &[u8])]) -> Vec<u8> {
-    two_frames(&manifest_frame(&manifest_bytes(listed)), &files_frame(stored))
+    two_frames(
+        &manifest_frame(&manifest_bytes(listed)),
+        &files_frame(stored),
+    )
 }
 
 /// A bundle whose manifest lists `listed` and whose frame 2 is `frame2`.
@@ -229,5 +232,8 @@ pub fn refused(bytes: &[u8]) -> BundleError {
 #[track_caller]
 pub fn assert_names(err: &impl std::fmt::Display, what: &str) {
     let text = err.to_string();
-    assert!(text.contains(what), "message {text:?} does not name {what:?}");
+    assert!(
+        text.contains(what),
+        "message {text:?} does not name {what:?}"
+    );
 }
