@@ -99,9 +99,15 @@ fn one_run(
     let mut outcome = platform
         .execute(&steps, &tmp, deadline)
         .with_context(|| format!("running {}", run.describe()))?;
-    let mut rows = Vec::new();
-    if let Phase::Rep(repetition) = run.phase {
-        rows = metric_rows(run, platform, repetition, &tmp, &mut outcome);
+    // Warm-ups are parsed too, so a warm-up whose output makes no sense is
+    // marked failed; only repetitions enter the metrics table.
+    let (repetition, counted) = match run.phase {
+        Phase::Rep(i) => (i, true),
+        Phase::Warmup(i) => (i, false),
+    };
+    let mut rows = metric_rows(run, platform, repetition, &tmp, &mut outcome);
+    if !counted {
+        rows.clear();
     }
     let record = RunRecord {
         platform: &run.platform,

@@ -1,6 +1,7 @@
 //! Platforms: where a workload runs (native Linux, QEMU/KVM guests, Xen
 //! domains). One platform per file behind the [`Platform`] trait.
 
+pub mod fake;
 mod native;
 
 use std::collections::BTreeMap;
