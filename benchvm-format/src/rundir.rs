@@ -107,22 +107,28 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<Source>) -> Result<(), PackError
 }
 
 /// Packs a run folder into `dest`, or into `default_dir` under its default
-/// name (`<label>-<id12>.tar.zst`).
+/// name (`<label>-<id12>.tar.zst`). Reads every file once (see
+/// [`write::stage`]).
 pub fn pack(run_dir: &Path, dest: Option<&Path>, default_dir: &Path) -> Result<Packed, PackError> {
     let (meta, sources) = sources(run_dir)?;
-    let planned = write::plan(meta, sources)?;
-    let path = match dest {
-        Some(d) => d.to_path_buf(),
+    let dir = match dest {
+        Some(d) => write::parent_dir(d),
         None => {
             fs::create_dir_all(default_dir).map_err(PackError::io(default_dir))?;
-            default_dir.join(manifest::file_name(&planned.manifest.label, &planned.id))
+            default_dir.to_path_buf()
         }
     };
-    let bytes = planned.write_file(&path)?;
+    let staged = write::stage(meta, sources, &dir)?;
+    let path = match dest {
+        Some(d) => d.to_path_buf(),
+        None => dir.join(manifest::file_name(&staged.manifest.label, &staged.id)),
+    };
+    let (id, files) = (staged.id, staged.manifest.files.len() + 1);
+    let bytes = staged.write_file(&path)?;
     Ok(Packed {
         path,
-        id: planned.id,
+        id,
         bytes,
-        files: planned.manifest.files.len() + 1,
+        files,
     })
 }

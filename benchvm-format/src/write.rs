@@ -1,5 +1,16 @@
-//! The writer: a deterministic bundle from a list of files (SPEC.md,
-//! "Determinism").
+//! The writer: a deterministic bundle from a list of files (SPEC.md §2-§5).
+//!
+//! Two writers make the same bytes:
+//!
+//! - [`stage`] (in [`onepass`]) reads every file once: it compresses frame 2
+//!   into a temporary file while it hashes, then writes the manifest's frame
+//!   and appends frame 2. zstd's worker threads compress while the calling
+//!   thread reads and hashes, so it uses every core. [`crate::rundir::pack`]
+//!   uses it.
+//! - [`plan`] then [`Planned::write`] is the reference: it reads every file
+//!   twice (once to hash it for the manifest, once to compress it) with one
+//!   zstd worker. It is short enough to check against SPEC.md by eye, and the
+//!   tests hold the fast writer to its bytes.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -10,6 +21,9 @@ use sha2::{Digest, Sha256};
 use crate::error::PackError;
 use crate::manifest::{BundleId, FileEntry, Manifest, RunMeta, MANIFEST_PATH};
 use crate::{path, ustar};
+
+mod onepass;
+pub use onepass::{stage, stage_with_workers, Staged};
 
 /// zstd compression level of both frames. Changing it changes every bundle's
 /// bytes, so it is part of the format (SPEC.md, "Compression").
@@ -66,7 +80,7 @@ pub fn plan(meta: RunMeta, mut sources: Vec<Source>) -> Result<Planned, PackErro
     })
 }
 
-fn check_paths(sources: &[Source]) -> Result<(), PackError> {
+pub(crate) fn check_paths(sources: &[Source]) -> Result<(), PackError> {
     let mut folded = std::collections::BTreeMap::new();
     for source in sources {
         path::check(source.path.as_bytes()).map_err(|fault| PackError::Path {
@@ -95,7 +109,7 @@ fn open(content: &Content) -> Result<Box<dyn Read + '_>, PackError> {
     })
 }
 
-fn content_name(content: &Content) -> PathBuf {
+pub(crate) fn content_name(content: &Content) -> PathBuf {
     match content {
         Content::Bytes(_) => PathBuf::from("<memory>"),
         Content::File(path) => path.clone(),
@@ -120,15 +134,29 @@ fn hash(content: &Content) -> Result<(u64, String), PackError> {
     Ok((size, hex::encode(hasher.finalize())))
 }
 
-fn encoder<W: Write>(out: W) -> io::Result<zstd::stream::write::Encoder<'static, W>> {
+/// A zstd encoder with the format's settings (SPEC.md §2).
+pub(crate) fn encoder<W: Write>(
+    out: W,
+    workers: u32,
+) -> io::Result<zstd::stream::write::Encoder<'static, W>> {
     let mut enc = zstd::stream::write::Encoder::new(out, ZSTD_LEVEL)?;
     enc.include_checksum(true)?;
     enc.include_contentsize(false)?;
     enc.include_dictid(false)?;
     // zstd's multithreaded mode: its output does not depend on the number of
     // workers (any n >= 1), so one worker is the reference writer.
-    enc.multithread(1)?;
+    enc.multithread(workers.max(1))?;
     Ok(enc)
+}
+
+/// Writes the tar record of `manifest.json` (header, data, padding) to `out`.
+pub(crate) fn manifest_record(out: &mut impl Write, manifest_bytes: &[u8]) -> io::Result<()> {
+    let len = manifest_bytes.len() as u64;
+    // A manifest is at most a few MiB; its path is a constant.
+    let header = ustar::header(MANIFEST_PATH, len).map_err(io::Error::other)?;
+    out.write_all(&header)?;
+    out.write_all(manifest_bytes)?;
+    out.write_all(&[0u8; ustar::BLOCK][..ustar::padding(len)])
 }
 
 impl Planned {
@@ -140,20 +168,11 @@ impl Planned {
             path: sink.clone(),
             source: e,
         };
-        let mut enc = encoder(out).map_err(io_err)?;
-        let manifest_len = self.manifest_bytes.len() as u64;
-        let header =
-            ustar::header(MANIFEST_PATH, manifest_len).map_err(|fault| PackError::Header {
-                path: MANIFEST_PATH.into(),
-                fault,
-            })?;
-        enc.write_all(&header).map_err(io_err)?;
-        enc.write_all(&self.manifest_bytes).map_err(io_err)?;
-        enc.write_all(&[0u8; ustar::BLOCK][..ustar::padding(manifest_len)])
-            .map_err(io_err)?;
+        let mut enc = encoder(out, 1).map_err(io_err)?;
+        manifest_record(&mut enc, &self.manifest_bytes).map_err(io_err)?;
         let out = enc.finish().map_err(io_err)?;
 
-        let mut enc = encoder(out).map_err(io_err)?;
+        let mut enc = encoder(out, 1).map_err(io_err)?;
         let mut buf = vec![0u8; CHUNK];
         for (source, entry) in self.sources.iter().zip(&self.manifest.files) {
             let header =
@@ -195,34 +214,54 @@ impl Planned {
     /// Writes the bundle to `dest` durably: a temporary file in the same
     /// folder, fsynced, renamed over `dest`, then the folder fsynced.
     pub fn write_file(&self, dest: &Path) -> Result<u64, PackError> {
-        let dir = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let file_name = dest.file_name().map(|n| n.to_string_lossy().into_owned());
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}",
-            file_name.unwrap_or_else(|| "bundle".into()),
-            std::process::id()
-        ));
-        let result = (|| {
-            let file = File::create(&tmp).map_err(PackError::io(&tmp))?;
+        replace_durably(dest, |file| {
             let writer = self.write(BufWriter::with_capacity(CHUNK, file))?;
-            let file = writer.into_inner().map_err(|e| PackError::Io {
-                path: tmp.clone(),
+            writer.into_inner().map_err(|e| PackError::Io {
+                path: dest.to_path_buf(),
                 source: e.into_error(),
-            })?;
-            file.sync_all().map_err(PackError::io(&tmp))?;
-            let len = file.metadata().map_err(PackError::io(&tmp))?.len();
-            std::fs::rename(&tmp, dest).map_err(PackError::io(dest))?;
-            File::open(&dir)
-                .and_then(|d| d.sync_all())
-                .map_err(PackError::io(&dir))?;
-            Ok(len)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
+            })
+        })
     }
+}
+
+/// The folder `dest` lands in.
+pub(crate) fn parent_dir(dest: &Path) -> PathBuf {
+    match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// A hidden name in `dir` for a temporary file on the way to `name`.
+pub(crate) fn temp_path(dir: &Path, name: &str, what: &str) -> PathBuf {
+    dir.join(format!(".{name}.{what}-{}", std::process::id()))
+}
+
+/// Lets `fill` write a temporary file beside `dest`, then fsyncs it, renames
+/// it over `dest` and fsyncs the folder. Returns the file's size. The
+/// temporary file is removed on failure.
+pub(crate) fn replace_durably(
+    dest: &Path,
+    fill: impl FnOnce(File) -> Result<File, PackError>,
+) -> Result<u64, PackError> {
+    let dir = parent_dir(dest);
+    let name = dest
+        .file_name()
+        .map_or_else(|| "bundle".to_owned(), |n| n.to_string_lossy().into_owned());
+    let tmp = temp_path(&dir, &name, "tmp");
+    let result = (|| {
+        let file = File::create(&tmp).map_err(PackError::io(&tmp))?;
+        let file = fill(file)?;
+        file.sync_all().map_err(PackError::io(&tmp))?;
+        let len = file.metadata().map_err(PackError::io(&tmp))?.len();
+        std::fs::rename(&tmp, dest).map_err(PackError::io(dest))?;
+        File::open(&dir)
+            .and_then(|d| d.sync_all())
+            .map_err(PackError::io(&dir))?;
+        Ok(len)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }
