@@ -1,7 +1,9 @@
 //! The zstd layer of the reader: exact frame boundaries, window checks made
-//! before any allocation, and a cap on decoded bytes.
+//! before any allocation, a cap on decoded bytes, and the hand-over of
+//! decoded bytes from the thread that decompresses to the one that checks.
 
 use std::io::{self, BufRead, Read};
+use std::sync::mpsc::{Receiver, Sender, SyncSender};
 
 use crate::error::BundleError;
 
@@ -175,7 +177,131 @@ impl<R: Read> Read for Limited<R> {
     }
 }
 
-/// The error [`Limited`] raises, recognised by the reader.
+/// Size of the chunks [`pump`] hands over: a few zstd blocks (128 KiB
+/// each), so each hand-over costs little per byte, and small enough that
+/// [`PIPELINE_DEPTH`] of them stay in the shared L3 cache.
+pub const CHUNK: usize = 512 * 1024;
+/// Chunks queued between the two threads: enough to absorb the jitter of
+/// either side. Memory in flight is at most `(PIPELINE_DEPTH + 2) * CHUNK`.
+pub const PIPELINE_DEPTH: usize = 4;
+
+/// What [`pump`] sends: decoded bytes, or the error that ends the stream.
+pub type Chunk = io::Result<Vec<u8>>;
+
+/// Reads all of `decoder` (one frame) and sends it in chunks of [`CHUNK`]
+/// bytes to `full`, reusing the buffers that come back on `empty`. More
+/// than `limit` decoded bytes end the stream with [`LimitExceeded`], after
+/// the first `limit` bytes; an error of `decoder` ends it too, after the
+/// bytes decoded before it. Returns when the frame ends, on error, or as
+/// soon as the receiving side hangs up.
+pub fn pump(
+    mut decoder: impl Read,
+    limit: u64,
+    full: &SyncSender<Chunk>,
+    empty: &Receiver<Vec<u8>>,
+) {
+    let mut total = 0u64;
+    loop {
+        // At most PIPELINE_DEPTH + 2 buffers ever exist: one here, the
+        // queue's, and one being read.
+        let mut buf = empty.try_recv().unwrap_or_default();
+        buf.resize(CHUNK, 0);
+        let mut filled = 0;
+        let mut failure = None;
+        while filled < buf.len() {
+            match decoder.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        let ended = filled < buf.len();
+        if total + filled as u64 > limit {
+            filled = usize::try_from(limit - total).unwrap_or(0);
+            failure = Some(io::Error::other(LimitExceeded(limit)));
+        }
+        total += filled as u64;
+        if filled > 0 {
+            buf.truncate(filled);
+            if full.send(Ok(buf)).is_err() {
+                return;
+            }
+        }
+        if let Some(e) = failure {
+            let _ = full.send(Err(e));
+            return;
+        }
+        if ended {
+            return;
+        }
+    }
+}
+
+/// The receiving end of [`pump`]: its chunks as one byte stream. The
+/// buffers go back to the pump once read.
+#[derive(Debug)]
+pub struct ChunkReader {
+    full: Receiver<Chunk>,
+    empty: Sender<Vec<u8>>,
+    current: Vec<u8>,
+    pos: usize,
+    done: bool,
+}
+
+impl ChunkReader {
+    pub fn new(full: Receiver<Chunk>, empty: Sender<Vec<u8>>) -> Self {
+        ChunkReader {
+            full,
+            empty,
+            current: Vec::new(),
+            pos: 0,
+            done: false,
+        }
+    }
+}
+
+impl Read for ChunkReader {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for ChunkReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.pos == self.current.len() && !self.done {
+            match self.full.recv() {
+                Ok(Ok(next)) => {
+                    let used = std::mem::replace(&mut self.current, next);
+                    self.pos = 0;
+                    if used.capacity() > 0 {
+                        // The pump may be gone already; then it is freed.
+                        let _ = self.empty.send(used);
+                    }
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(_) => self.done = true,
+            }
+        }
+        Ok(&self.current[self.pos..])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.pos = (self.pos + amt).min(self.current.len());
+    }
+}
+
+/// The error [`Limited`] and [`pump`] raise, recognised by the reader.
 #[derive(Debug)]
 pub struct LimitExceeded(pub u64);
 
