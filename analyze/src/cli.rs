@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::filter::Filters;
 use crate::load::LoadOptions;
 
 /// Loads benchvm bundles, verifies them and writes paper-ready tables.
@@ -29,8 +30,11 @@ enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
-    /// Build Table 1 (overall performance normalized to native) from any
-    /// number of bundles and write it as Markdown and CSV.
+    /// Build the report from any number of bundles: Table 1 (overall
+    /// performance normalized to native, Fieller intervals), the platform
+    /// comparisons (Welch, Mann-Whitney, effect sizes), the comparability
+    /// section and the warnings, each as Markdown, LaTeX, CSV and JSON; the
+    /// tidy data of all bundles as data.parquet; everything in report.md.
     Report {
         /// Bundle files (.tar.zst).
         #[arg(required = true)]
@@ -41,6 +45,45 @@ enum Command {
         /// Fail when any bundle fails verification (default: report and skip it).
         #[arg(long)]
         strict: bool,
+        #[command(flatten)]
+        filters: FilterArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Compare the same (platform, workload, metric) across two bundle sets,
+    /// e.g. two Xen versions or two hosts: ratio B/A with its Fieller
+    /// interval, Welch and Mann-Whitney p-values, effect sizes and a verdict
+    /// (faster / slower / no significant difference at 0.05).
+    ///
+    /// Example: analyze compare --a xen-4.17.tar.zst --b xen-4.19-1.tar.zst --b xen-4.19-2.tar.zst
+    Compare {
+        /// Bundles of set A, the baseline (repeat the flag for more).
+        #[arg(long = "a", value_name = "BUNDLE", required = true)]
+        a: Vec<PathBuf>,
+        /// Bundles of set B, compared against A (repeat the flag for more).
+        #[arg(long = "b", value_name = "BUNDLE", required = true)]
+        b: Vec<PathBuf>,
+        /// Format printed on stdout: md, latex, csv or json.
+        #[arg(long, default_value = "md", value_parser = ["md", "markdown", "latex", "tex", "csv", "json"])]
+        format: String,
+        /// Also write compare.* and comparability.* in every format here.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Fail when any bundle fails verification (default: report and skip it).
+        #[arg(long)]
+        strict: bool,
+        #[command(flatten)]
+        filters: FilterArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
+    },
+    /// Print the environment difference of two bundles: manifest facts,
+    /// every env/summary.json field (CPU, microcode, governor, SMT, kernel,
+    /// tool versions, hypervisor versions...) and env/ files whose hash
+    /// differs. Exits 0 when identical, 1 when they differ.
+    Diff {
+        a: PathBuf,
+        b: PathBuf,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -62,10 +105,41 @@ pub struct LimitArgs {
     max_size: Option<u64>,
 }
 
+/// Which rows of the combined data to keep. Each flag may be repeated; the
+/// values of one flag are alternatives, different flags must all match.
+#[derive(Debug, Args)]
+pub struct FilterArgs {
+    /// Keep bundles with this label.
+    #[arg(long = "label", value_name = "LABEL")]
+    labels: Vec<String>,
+    /// Keep bundles from this host.
+    #[arg(long = "host", value_name = "HOST")]
+    hosts: Vec<String>,
+    /// Keep rows of this platform (native, kvm, xen, ...).
+    #[arg(long = "platform", value_name = "PLATFORM")]
+    platforms: Vec<String>,
+    /// Keep rows of this experiment (overall, isolation, scalability).
+    #[arg(long = "experiment", value_name = "EXPERIMENT")]
+    experiments: Vec<String>,
+}
+
+impl FilterArgs {
+    pub fn filters(self) -> Filters {
+        Filters {
+            labels: self.labels,
+            hosts: self.hosts,
+            platforms: self.platforms,
+            experiments: self.experiments,
+        }
+    }
+}
+
 impl LimitArgs {
     pub fn options(&self) -> LoadOptions {
-        let mut limits = benchvm_format::Limits::default();
-        limits.max_decoded = self.max_size.map(|mib| mib << 20);
+        let limits = benchvm_format::Limits {
+            max_decoded: self.max_size.map(|mib| mib << 20),
+            ..Default::default()
+        };
         LoadOptions { limits }
     }
 }
@@ -78,6 +152,7 @@ impl Cli {
                 bundles,
                 out,
                 strict,
+                filters,
                 limits,
             } => crate::report::run(&crate::report::ReportSettings {
                 bundles,
@@ -85,7 +160,27 @@ impl Cli {
                 reports_dir: PathBuf::from("reports"),
                 strict,
                 load: limits.options(),
+                filters: filters.filters(),
             }),
+            Command::Compare {
+                a,
+                b,
+                format,
+                out,
+                strict,
+                filters,
+                limits,
+            } => crate::compare::run(&crate::compare::CompareSettings {
+                a,
+                b,
+                strict,
+                load: limits.options(),
+                filters: filters.filters(),
+                out,
+                format: crate::render::by_name(&format)
+                    .ok_or_else(|| anyhow::anyhow!("unknown format {format}"))?,
+            }),
+            Command::Diff { a, b, limits } => crate::diff::run(&a, &b, &limits.options()),
             Command::Show { bundle, limits } => crate::show::run(&bundle, &limits.options()),
         }
     }

@@ -30,10 +30,27 @@ pub fn metrics_schema() -> Schema {
     ])
 }
 
-/// One bundle's metrics with lineage columns added.
-pub fn bundle_frame(loaded: &Loaded) -> PolarsResult<DataFrame> {
-    let bytes = loaded.bundle.file(METRICS_PATH).unwrap_or_default();
-    let df = if bytes.is_empty() {
+/// Names of the lineage columns every row carries.
+pub const LINEAGE: [&str; 3] = ["bundle_id", "label", "host"];
+
+/// Schema of the combined frame: the metrics columns, then lineage.
+pub fn combined_schema() -> Schema {
+    let mut schema = metrics_schema();
+    for name in LINEAGE {
+        schema.with_column(name.into(), DataType::String);
+    }
+    schema
+}
+
+/// A bundle's `metrics.ndjson` (already validated by the reader, SPEC.md
+/// §9.8) as a frame with the lineage columns added.
+pub fn from_ndjson(
+    bytes: &[u8],
+    bundle_id: &str,
+    label: &str,
+    host: &str,
+) -> PolarsResult<DataFrame> {
+    let mut df = if bytes.is_empty() {
         DataFrame::empty_with_schema(&metrics_schema())
     } else {
         JsonReader::new(Cursor::new(bytes))
@@ -41,30 +58,41 @@ pub fn bundle_frame(loaded: &Loaded) -> PolarsResult<DataFrame> {
             .with_schema(Arc::new(metrics_schema()))
             .finish()?
     };
+    let height = df.height();
+    for (name, value) in LINEAGE.into_iter().zip([bundle_id, label, host]) {
+        df.with_column(StringChunked::full(name.into(), value, height).into_column())?;
+    }
+    Ok(df)
+}
+
+/// One bundle's metrics with lineage columns added.
+pub fn bundle_frame(loaded: &Loaded) -> PolarsResult<DataFrame> {
+    let bytes = loaded.bundle.file(METRICS_PATH).unwrap_or_default();
     let m = &loaded.bundle.manifest;
-    df.lazy()
-        .with_columns([
-            lit(loaded.bundle.id.hex()).alias("bundle_id"),
-            lit(m.label.clone()).alias("label"),
-            lit(m.host.clone()).alias("host"),
-        ])
-        .collect()
+    from_ndjson(bytes, &loaded.bundle.id.hex(), &m.label, &m.host)
+}
+
+/// Frames of single bundles, stacked in order into one.
+pub fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
+    let mut frames = frames.into_iter();
+    let Some(mut out) = frames.next() else {
+        return Ok(DataFrame::empty_with_schema(&combined_schema()));
+    };
+    for df in frames {
+        out.vstack_mut_owned(df)?;
+    }
+    out.rechunk_mut();
+    Ok(out)
 }
 
 /// All bundles' metrics, stacked.
 pub fn combine(loaded: &[Loaded]) -> PolarsResult<DataFrame> {
-    let frames = loaded
-        .iter()
-        .map(|l| bundle_frame(l).map(IntoLazy::lazy))
-        .collect::<PolarsResult<Vec<_>>>()?;
-    if frames.is_empty() {
-        let mut schema = metrics_schema();
-        for name in ["bundle_id", "label", "host"] {
-            schema.with_column(name.into(), DataType::String);
-        }
-        return Ok(DataFrame::empty_with_schema(&schema));
-    }
-    concat(frames, UnionArgs::default())?.collect()
+    stack(
+        loaded
+            .iter()
+            .map(bundle_frame)
+            .collect::<PolarsResult<Vec<_>>>()?,
+    )
 }
 
 /// The column a platform gets in tables: what ran, and how.

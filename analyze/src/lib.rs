@@ -1,11 +1,18 @@
 //! analyze: loads benchvm bundles and turns them into tables and figures.
 
+pub mod analysis;
 pub mod cli;
+pub mod compare;
+pub mod diff;
+pub mod filter;
 pub mod frame;
+pub mod guard;
 pub mod load;
 pub mod render;
 pub mod report;
+pub mod samples;
 pub mod show;
 pub mod stats;
 pub mod table1;
 pub mod verify;
+pub mod warnings;

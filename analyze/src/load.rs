@@ -1,10 +1,13 @@
 //! Loading bundles: verification first, then the structured entries.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use benchvm_format::env::{EnvSummary, SUMMARY_PATH};
+use benchvm_format::manifest::FileEntry;
 use benchvm_format::metrics::{self, MetricRow, METRICS_PATH};
 use benchvm_format::{read, Bundle, BundleError, Limits};
+use polars::prelude::{DataFrame, PolarsError};
 
 /// How bundles are read.
 #[derive(Debug, Clone, Default)]
@@ -26,6 +29,16 @@ fn wanted(path: &str) -> bool {
     path == METRICS_PATH || path == SUMMARY_PATH || path == "config/plan.json"
 }
 
+fn parse_summary(bundle: &Bundle) -> Result<EnvSummary, BundleError> {
+    match bundle.file(SUMMARY_PATH) {
+        Some(bytes) => serde_json::from_slice(bytes).map_err(|e| BundleError::Content {
+            entry: SUMMARY_PATH.into(),
+            reason: e.to_string(),
+        }),
+        None => Ok(EnvSummary::default()),
+    }
+}
+
 /// Verifies the bundle at `path` and parses its metrics and summary.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, BundleError> {
     let bundle = read::open(path, &options.limits, &|f| wanted(&f.path))?;
@@ -33,17 +46,161 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, BundleError> {
         Some(bytes) => metrics::parse(bytes)?,
         None => Vec::new(),
     };
-    let summary = match bundle.file(SUMMARY_PATH) {
-        Some(bytes) => serde_json::from_slice(bytes).map_err(|e| BundleError::Content {
-            entry: SUMMARY_PATH.into(),
-            reason: e.to_string(),
-        })?,
-        None => EnvSummary::default(),
-    };
+    let summary = parse_summary(&bundle)?;
     Ok(Loaded {
         path: path.to_path_buf(),
         bundle,
         rows,
         summary,
+    })
+}
+
+/// What a report keeps of a verified bundle once its metrics are in the
+/// combined frame.
+#[derive(Debug, Clone)]
+pub struct BundleInfo {
+    pub path: PathBuf,
+    /// Bundle id, 64 hex digits.
+    pub id: String,
+    pub label: String,
+    pub host: String,
+    /// Platforms the manifest lists.
+    pub platforms: Vec<String>,
+    /// Rows of its metrics table.
+    pub rows: usize,
+    pub summary: EnvSummary,
+}
+
+/// A bundle left out of a report, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// Bundles loaded for a report: their facts, the ones skipped, and every
+/// metric row of the loaded ones in one frame (see [`crate::frame`]).
+#[derive(Debug, Clone)]
+pub struct LoadedSet {
+    /// In the order given.
+    pub bundles: Vec<BundleInfo>,
+    pub skipped: Vec<Skipped>,
+    pub frame: DataFrame,
+}
+
+/// Loading a set of bundles failed as a whole.
+#[derive(Debug, thiserror::Error)]
+pub enum SetError {
+    /// A bundle failed verification and `strict` was asked for.
+    #[error("{}: {source}", path.display())]
+    Strict { path: PathBuf, source: BundleError },
+    #[error("building the metrics frame: {0}")]
+    Frame(#[from] PolarsError),
+}
+
+/// Verifies and loads one bundle straight into its frame: the metrics bytes
+/// (validated by the reader) are read once by polars and then dropped.
+fn load_framed(path: &Path, options: &LoadOptions) -> Result<(BundleInfo, DataFrame), BundleError> {
+    let keep = |f: &FileEntry| f.path == METRICS_PATH || f.path == SUMMARY_PATH;
+    let bundle = read::open(path, &options.limits, &keep)?;
+    let summary = parse_summary(&bundle)?;
+    let id = bundle.id.hex();
+    let m = &bundle.manifest;
+    let bytes = bundle.file(METRICS_PATH).unwrap_or_default();
+    let frame = crate::frame::from_ndjson(bytes, &id, &m.label, &m.host).map_err(|e| {
+        BundleError::Content {
+            entry: METRICS_PATH.into(),
+            reason: e.to_string(),
+        }
+    })?;
+    let info = BundleInfo {
+        path: path.to_path_buf(),
+        label: m.label.clone(),
+        host: m.host.clone(),
+        platforms: m.platforms.clone(),
+        rows: frame.height(),
+        id,
+        summary,
+    };
+    Ok((info, frame))
+}
+
+type Outcome = Result<(BundleInfo, DataFrame), BundleError>;
+
+/// Loads `paths` on every core (each bundle once, in the order given; the
+/// same bundle given twice is skipped the second time). A bundle that fails
+/// verification is skipped and reported, or, with `strict`, fails the set.
+pub fn load_set(
+    paths: &[PathBuf],
+    options: &LoadOptions,
+    strict: bool,
+) -> Result<LoadedSet, SetError> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(paths.len())
+        .max(1);
+    let next = AtomicUsize::new(0);
+    let mut outcomes: Vec<Option<Outcome>> = Vec::new();
+    outcomes.resize_with(paths.len(), || None);
+    let done: Vec<Vec<(usize, Outcome)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else { break };
+                        mine.push((i, load_framed(path, options)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (i, outcome) in done.into_iter().flatten() {
+        outcomes[i] = Some(outcome);
+    }
+    let mut bundles = Vec::new();
+    let mut frames = Vec::new();
+    let mut skipped = Vec::new();
+    let mut seen: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
+    for (path, outcome) in paths.iter().zip(outcomes) {
+        match outcome {
+            Some(Ok((info, frame))) => {
+                if let Some(first) = seen.get(&info.id) {
+                    skipped.push(Skipped {
+                        path: path.clone(),
+                        reason: format!("the same bundle as {}", first.display()),
+                    });
+                    continue;
+                }
+                seen.insert(info.id.clone(), path.clone());
+                bundles.push(info);
+                frames.push(frame);
+            }
+            Some(Err(source)) if strict => {
+                return Err(SetError::Strict {
+                    path: path.clone(),
+                    source,
+                })
+            }
+            Some(Err(err)) => skipped.push(Skipped {
+                path: path.clone(),
+                reason: err.to_string(),
+            }),
+            None => skipped.push(Skipped {
+                path: path.clone(),
+                reason: "its loader thread panicked".into(),
+            }),
+        }
+    }
+    Ok(LoadedSet {
+        bundles,
+        skipped,
+        frame: crate::frame::stack(frames)?,
     })
 }

@@ -1,13 +1,17 @@
-//! `analyze report`: load bundles, build the tables, write them.
+//! `analyze report`: load bundles, analyze them, write every table in every
+//! format, the tidy data as Parquet and the whole report as Markdown.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
+use polars::prelude::*;
 
-use crate::load::{load, LoadOptions, Loaded};
-use crate::{frame, render, table1};
+use crate::analysis::{self, Analysis};
+use crate::filter::Filters;
+use crate::load::{load_set, BundleInfo, LoadOptions};
+use crate::render::{self, markdown::Markdown, Renderer};
 
 /// Settings of one report.
 #[derive(Debug, Clone)]
@@ -17,34 +21,78 @@ pub struct ReportSettings {
     pub reports_dir: PathBuf,
     pub strict: bool,
     pub load: LoadOptions,
+    pub filters: Filters,
 }
 
+/// Name of the tidy data file in a report folder.
+pub const DATA_FILE: &str = "data.parquet";
+
 pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
-    let mut loaded: Vec<Loaded> = Vec::new();
-    for path in &settings.bundles {
-        match load(path, &settings.load) {
-            Ok(l) => loaded.push(l),
-            Err(err) if settings.strict => bail!("{}: {err}", path.display()),
-            Err(err) => log::warn!("skipping {}: {err}", path.display()),
-        }
+    let set = load_set(&settings.bundles, &settings.load, settings.strict)?;
+    for s in &set.skipped {
+        log::warn!("skipping {}: {}", s.path.display(), s.reason);
     }
-    if loaded.is_empty() {
+    if set.bundles.is_empty() {
         bail!("no bundle could be loaded");
     }
-    let df = frame::combine(&loaded)?;
-    let table = table1::build(&df)?;
-    let out = settings
-        .out
-        .clone()
-        .unwrap_or_else(|| settings.reports_dir.join(report_name(&loaded)));
+    let analysis = analysis::analyze(set, &settings.filters)?;
+    if analysis.used.is_empty() {
+        bail!(
+            "no metric row passes the filters ({})",
+            analysis.filters.describe().join("; ")
+        );
+    }
+    let out = settings.out.clone().unwrap_or_else(|| {
+        settings
+            .reports_dir
+            .join(report_name(&analysis.used_bundles()))
+    });
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let md = render::markdown::table1(&table);
-    write(&out.join("table1.md"), &md)?;
-    write(&out.join("table1.csv"), &render::csv::table1(&table))?;
-    println!("Table 1. Overall performance normalized to native\n");
-    print!("{md}");
+    let docs = analysis.docs();
+    for doc in &docs {
+        render::write_all(&out, doc)
+            .with_context(|| format!("writing {} in {}", doc.name, out.display()))?;
+    }
+    write_parquet(&out.join(DATA_FILE), &analysis)?;
+    write(
+        &out.join("report.md"),
+        &render::report_md::render(&analysis, &docs),
+    )?;
+    print_summary(&analysis, &docs);
     println!("\nwritten to {}", out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_summary(a: &Analysis, docs: &[render::Doc]) {
+    match docs.iter().find(|d| d.name == "table1") {
+        Some(t) => {
+            println!("{}\n", t.title);
+            print!("{}", Markdown.render(t));
+        }
+        None => {
+            if let Err(e) = &a.table1 {
+                println!("Table 1 not built: {e}");
+            }
+        }
+    }
+    println!(
+        "\n{} bundle(s) used, {} skipped; {} platform comparison(s); {} comparability difference(s); {} warning(s)",
+        a.used.len(),
+        a.skipped.len(),
+        a.platforms.len(),
+        a.comparability.len(),
+        a.warnings.len()
+    );
+}
+
+/// Writes the filtered, combined frame (tidy, with lineage) as Parquet.
+pub fn write_parquet(path: &Path, a: &Analysis) -> Result<()> {
+    let file = fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut df = a.frame.clone();
+    ParquetWriter::new(std::io::BufWriter::new(file))
+        .finish(&mut df)
+        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    Ok(())
 }
 
 fn write(path: &Path, text: &str) -> Result<()> {
@@ -52,11 +100,8 @@ fn write(path: &Path, text: &str) -> Result<()> {
 }
 
 /// `reports/<label>`: the bundles' labels, slugged and joined.
-fn report_name(loaded: &[Loaded]) -> String {
-    let mut labels: Vec<&str> = loaded
-        .iter()
-        .map(|l| l.bundle.manifest.label.as_str())
-        .collect();
+fn report_name(bundles: &[&BundleInfo]) -> String {
+    let mut labels: Vec<&str> = bundles.iter().map(|b| b.label.as_str()).collect();
     labels.sort_unstable();
     labels.dedup();
     let joined = labels.join("+");

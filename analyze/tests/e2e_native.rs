@@ -12,7 +12,11 @@ fn workspace() -> PathBuf {
 
 fn bin(name: &str) -> PathBuf {
     let path = Path::new(env!("CARGO_BIN_EXE_analyze")).with_file_name(name);
-    assert!(path.exists(), "{} is not built: run the workspace tests (cargo test --workspace)", path.display());
+    assert!(
+        path.exists(),
+        "{} is not built: run the workspace tests (cargo test --workspace)",
+        path.display()
+    );
     path
 }
 
@@ -34,7 +38,15 @@ fn smoke_suite_natively_gives_a_bundle_that_verifies_and_reports() {
     let ws = workspace();
     let stdout = run(Command::new(bin("collect"))
         .current_dir(&ws)
-        .args(["run", "--suite", "smoke", "--platform", "native", "--label", "e2e native"])
+        .args([
+            "run",
+            "--suite",
+            "smoke",
+            "--platform",
+            "native",
+            "--label",
+            "e2e native",
+        ])
         .arg("--out")
         .arg(tmp.path()));
     let bundle = stdout
@@ -43,42 +55,87 @@ fn smoke_suite_natively_gives_a_bundle_that_verifies_and_reports() {
         .map(|p| PathBuf::from(p.trim()))
         .expect("collect prints the bundle path");
     assert!(bundle.starts_with(tmp.path()), "{}", bundle.display());
-    assert!(bundle.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("e2e-native-")));
+    assert!(bundle
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with("e2e-native-")));
 
     // The bundle holds real measurements of every workload.
     let loaded = analyze::load::load(&bundle, &Default::default()).expect("bundle verifies");
     for workload in ["cpu", "kernel-compile", "disk-write", "disk-read"] {
-        let rows: Vec<_> = loaded.rows.iter().filter(|r| r.workload == workload).collect();
+        let rows: Vec<_> = loaded
+            .rows
+            .iter()
+            .filter(|r| r.workload == workload)
+            .collect();
         assert!(!rows.is_empty(), "no rows for {workload}");
-        assert!(rows.iter().all(|r| r.status == Status::Ok && r.platform == "native" && r.accel == "none"));
-        assert!(rows.iter().all(|r| r.value.is_some_and(|v| v > 0.0)), "{workload}: {rows:?}");
+        assert!(rows
+            .iter()
+            .all(|r| r.status == Status::Ok && r.platform == "native" && r.accel == "none"));
+        assert!(
+            rows.iter().all(|r| r.value.is_some_and(|v| v > 0.0)),
+            "{workload}: {rows:?}"
+        );
     }
     let manifest = &loaded.bundle.manifest;
-    for needed in ["config/suite.toml", "config/plan.json", "env/summary.json", "env/lscpu.txt"] {
-        assert!(manifest.files.iter().any(|f| f.path == needed), "{needed} missing");
+    for needed in [
+        "config/suite.toml",
+        "config/plan.json",
+        "env/summary.json",
+        "env/lscpu.txt",
+    ] {
+        assert!(
+            manifest.files.iter().any(|f| f.path == needed),
+            "{needed} missing"
+        );
     }
-    assert!(manifest.files.iter().any(|f| f.path.starts_with("runs/native/overall/cpu/rep-01/stdout.log")));
+    assert!(manifest.files.iter().any(|f| f
+        .path
+        .starts_with("runs/native/overall/cpu/rep-01/stdout.log")));
     assert!(!loaded.summary.kernel.is_empty() && loaded.summary.cpus > 0);
 
     // Packing the kept run folder again gives the very same bytes.
-    let run_dir = std::fs::read_dir(tmp.path().join("work")).expect("work dir").next().expect("run dir").expect("entry").path();
+    let run_dir = std::fs::read_dir(tmp.path().join("work"))
+        .expect("work dir")
+        .next()
+        .expect("run dir")
+        .expect("entry")
+        .path();
     let again = tmp.path().join("again.tar.zst");
-    run(Command::new(bin("collect")).args(["pack"]).arg(&run_dir).arg("-o").arg(&again));
-    assert_eq!(std::fs::read(&bundle).expect("read"), std::fs::read(&again).expect("read"));
+    run(Command::new(bin("collect"))
+        .args(["pack"])
+        .arg(&run_dir)
+        .arg("-o")
+        .arg(&again));
+    assert_eq!(
+        std::fs::read(&bundle).expect("read"),
+        std::fs::read(&again).expect("read")
+    );
 
     let verify = run(Command::new(bin("analyze")).arg("verify").arg(&bundle));
     assert!(verify.contains(&loaded.bundle.id.hex()), "{verify}");
     let show = run(Command::new(bin("analyze")).arg("show").arg(&bundle));
-    assert!(show.contains("e2e native") && show.contains("native"), "{show}");
+    assert!(
+        show.contains("e2e native") && show.contains("native"),
+        "{show}"
+    );
 
     let report_dir = tmp.path().join("report");
-    let report = run(Command::new(bin("analyze")).arg("report").arg(&bundle).arg("--out").arg(&report_dir));
+    let report = run(Command::new(bin("analyze"))
+        .arg("report")
+        .arg(&bundle)
+        .arg("--out")
+        .arg(&report_dir));
     let md = std::fs::read_to_string(report_dir.join("table1.md")).expect("table1.md");
     let csv = std::fs::read_to_string(report_dir.join("table1.csv")).expect("table1.csv");
     assert!(report.contains(md.lines().next().expect("header")));
     for workload in ["cpu", "kernel-compile", "disk-write", "disk-read"] {
         assert!(md.contains(&format!("| {workload} |")), "{md}");
-        assert!(csv.lines().any(|l| l.starts_with(&format!("{workload},")) && l.contains(",Native,")), "{csv}");
+        assert!(
+            csv.lines()
+                .any(|l| l.starts_with(&format!("{workload},")) && l.contains(",Native,")),
+            "{csv}"
+        );
     }
     assert!(md.contains("Fieller"));
 }

@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod path;
 pub mod read;
 pub mod rundir;
+pub mod sign;
 pub mod ustar;
 pub mod write;
 

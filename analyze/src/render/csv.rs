@@ -1,49 +1,47 @@
-//! CSV: one line per (row, column), every number in its own field.
+//! CSV (RFC 4180): the tidy records, one line each, every number in its own
+//! field and unrounded.
 
-use crate::stats::RatioInterval;
-use crate::table1::Table1;
+use super::{Doc, Renderer, Value};
+
+/// RFC 4180 CSV with a header line.
+#[derive(Debug, Clone, Copy)]
+pub struct Csv;
 
 fn field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
+    if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_owned()
     }
 }
 
-fn num(v: Option<f64>) -> String {
-    v.map(|v| format!("{v}")).unwrap_or_default()
+fn value(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::Bool(b) => b.to_string(),
+        Value::Int(i) => i.to_string(),
+        Value::Num(x) => format!("{x}"),
+        Value::Text(s) => field(s),
+    }
 }
 
-pub fn table1(t: &Table1) -> String {
-    let mut out = String::from(
-        "workload,metric,unit,direction,column,n,mean,sd,score,ci_low,ci_high,interval\n",
-    );
-    for row in &t.rows {
-        for (column, cell) in t.columns.iter().zip(&row.cells) {
-            let Some(c) = cell else { continue };
-            let (lo, hi, kind) = match c.interval {
-                RatioInterval::Bounded(lo, hi) => (Some(lo), Some(hi), "fieller"),
-                RatioInterval::Unbounded => (None, None, "unbounded"),
-                RatioInterval::TooFew => (None, None, "none"),
-            };
-            let fields = [
-                field(&row.workload),
-                field(&row.metric),
-                field(&row.unit),
-                field(&row.direction),
-                field(column),
-                c.summary.n.to_string(),
-                num(Some(c.summary.mean)),
-                num(Some(c.summary.sd)),
-                num(Some(c.score)),
-                num(lo),
-                num(hi),
-                kind.to_owned(),
-            ];
-            out.push_str(&fields.join(","));
+impl Renderer for Csv {
+    fn extension(&self) -> &'static str {
+        "csv"
+    }
+
+    fn render(&self, doc: &Doc) -> String {
+        let mut out = doc
+            .fields
+            .iter()
+            .map(|f| field(f))
+            .collect::<Vec<_>>()
+            .join(",");
+        out.push('\n');
+        for record in &doc.records {
+            out.push_str(&record.iter().map(value).collect::<Vec<_>>().join(","));
             out.push('\n');
         }
+        out
     }
-    out
 }

@@ -1,46 +1,46 @@
-//! Markdown tables.
+//! Markdown (GitHub-flavoured pipe tables), notes as a bullet list.
 
 use std::fmt::Write;
 
-use super::{score_text, TABLE1_NOTES};
-use crate::table1::Table1;
+use super::{Align, Doc, Renderer};
 
-pub fn table1(t: &Table1) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "| Workload | Metric | {} |", t.columns.join(" | "));
-    let _ = writeln!(out, "|---|---|{}", "---:|".repeat(t.columns.len()));
-    for row in &t.rows {
-        let arrow = if row.direction == "lower" {
-            "lower is better"
-        } else {
-            "higher is better"
-        };
-        let mut line = format!(
-            "| {} | {} ({}, {arrow}) |",
-            row.workload, row.metric, row.unit
-        );
-        for (i, cell) in row.cells.iter().enumerate() {
-            let text = match cell {
-                None => "—".to_owned(),
-                Some(c) if i == 0 => {
-                    let mean = c.summary.mean;
-                    match c.summary.ci {
-                        Some((lo, hi)) => format!(
-                            "1.000 (mean {mean:.4} [{lo:.4}, {hi:.4}] {}) n={}",
-                            row.unit, c.summary.n
-                        ),
-                        None => format!("1.000 (mean {mean:.4} {}) n={}", row.unit, c.summary.n),
-                    }
-                }
-                Some(c) => score_text(c.score, c.interval, c.summary.n),
-            };
-            let _ = write!(line, " {text} |");
+/// GitHub-flavoured Markdown.
+#[derive(Debug, Clone, Copy)]
+pub struct Markdown;
+
+/// `|` would end a cell; a newline would end the row.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+impl Renderer for Markdown {
+    fn extension(&self) -> &'static str {
+        "md"
+    }
+
+    fn render(&self, doc: &Doc) -> String {
+        let mut out = String::new();
+        let header: Vec<String> = doc.header.iter().map(|h| cell(h)).collect();
+        let _ = writeln!(out, "| {} |", header.join(" | "));
+        let rule: String = doc
+            .align
+            .iter()
+            .map(|a| match a {
+                Align::Left => "---|",
+                Align::Right => "---:|",
+            })
+            .collect();
+        let _ = writeln!(out, "|{rule}");
+        for row in &doc.rows {
+            let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
         }
-        let _ = writeln!(out, "{line}");
+        if !doc.notes.is_empty() {
+            out.push('\n');
+            for note in &doc.notes {
+                let _ = writeln!(out, "- {note}");
+            }
+        }
+        out
     }
-    out.push('\n');
-    for note in TABLE1_NOTES {
-        let _ = writeln!(out, "- {note}");
-    }
-    out
 }

@@ -1,23 +1,141 @@
-//! Renderers: one output format per file.
+//! Renderers: one output format per file behind the [`Renderer`] trait.
+//!
+//! Every table the tool writes (Table 1, platform comparisons, `compare`,
+//! comparability, warnings) is first turned into a [`Doc`]: the cells a
+//! person reads (`header`, `rows`) and the tidy records behind them
+//! (`fields`, `records`: one value per field, numbers unrounded). Markdown
+//! and LaTeX print the cells; CSV and JSON print the records, so a script
+//! never parses "0.952 [0.93, 0.97]".
 
 pub mod csv;
+pub mod json;
+pub mod latex;
 pub mod markdown;
+pub mod report_md;
 
-use crate::stats::RatioInterval;
+use std::path::{Path, PathBuf};
 
-/// A score with its interval, as printed in a table cell.
-pub fn score_text(score: f64, interval: RatioInterval, n: usize) -> String {
-    match interval {
-        RatioInterval::Bounded(lo, hi) => format!("{score:.3} [{lo:.3}, {hi:.3}] n={n}"),
-        RatioInterval::Unbounded => format!("{score:.3} [unbounded] n={n}"),
-        RatioInterval::TooFew => format!("{score:.3} n={n}"),
+/// Alignment of a displayed column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Align {
+    Left,
+    Right,
+}
+
+/// One value of a record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    /// Written in its shortest round-trip form; non-finite values are
+    /// `inf`, `-inf`, `NaN` in CSV and `null` in JSON.
+    Num(f64),
+    Text(String),
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::Text(s.to_owned())
+    }
+}
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::Text(s)
+    }
+}
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Num(v)
+    }
+}
+impl From<usize> for Value {
+    fn from(v: usize) -> Self {
+        Value::Int(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
     }
 }
 
-/// Notes printed under every Table 1.
-pub const TABLE1_NOTES: &[&str] = &[
-    "Scores are normalized to native (native = 1.000); for lower-is-better metrics the ratio is inverted (native / platform) so that higher is always better, as in the paper.",
-    "Brackets: 95% confidence interval of the ratio of means by Fieller's theorem (Fieller 1954) with Welch-Satterthwaite degrees of freedom; 'unbounded' when the data cannot bound it. n: repetitions with status ok.",
-    "Native cell: native's own mean with its 95% Student-t interval.",
-    "TCG and emulated-host columns come from software emulation: they are not hardware numbers.",
-];
+/// A table ready to render.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Doc {
+    /// File stem: `table1`, `platforms`, `compare`...
+    pub name: String,
+    /// Caption, e.g. "Table 1. Overall performance normalized to native".
+    pub title: String,
+    /// Displayed column headers.
+    pub header: Vec<String>,
+    pub align: Vec<Align>,
+    /// Displayed cells, one row per line, as wide as `header`.
+    pub rows: Vec<Vec<String>>,
+    /// Record field names.
+    pub fields: Vec<String>,
+    /// Tidy records, each as wide as `fields`.
+    pub records: Vec<Vec<Value>>,
+    /// Notes printed under the table: methods, abbreviations.
+    pub notes: Vec<String>,
+}
+
+/// One output format.
+pub trait Renderer: std::fmt::Debug {
+    /// File extension, without the dot.
+    fn extension(&self) -> &'static str;
+    /// The whole file.
+    fn render(&self, doc: &Doc) -> String;
+}
+
+/// Every format, in the order files are written.
+pub const RENDERERS: [&dyn Renderer; 4] =
+    [&markdown::Markdown, &latex::Latex, &csv::Csv, &json::Json];
+
+/// Looks a format up by its name or extension (`md`, `markdown`, `tex`,
+/// `latex`, `csv`, `json`).
+pub fn by_name(name: &str) -> Option<&'static dyn Renderer> {
+    let ext = match name {
+        "markdown" => "md",
+        "latex" => "tex",
+        other => other,
+    };
+    RENDERERS.into_iter().find(|r| r.extension() == ext)
+}
+
+/// Writes `doc` in every format into `dir` as `<name>.<ext>`.
+pub fn write_all(dir: &Path, doc: &Doc) -> std::io::Result<Vec<PathBuf>> {
+    RENDERERS
+        .iter()
+        .map(|r| {
+            let path = dir.join(format!("{}.{}", doc.name, r.extension()));
+            std::fs::write(&path, r.render(doc))?;
+            Ok(path)
+        })
+        .collect()
+}
+
+/// `v` with `digits` decimals, or `—` when it is missing or not finite.
+pub fn fixed(v: Option<f64>, digits: usize) -> String {
+    match v {
+        Some(v) if v.is_finite() => format!("{v:.digits$}"),
+        Some(v) if v.is_nan() => "—".into(),
+        Some(v) if v > 0.0 => "inf".into(),
+        Some(_) => "-inf".into(),
+        None => "—".into(),
+    }
+}
+
+/// A p-value as printed in a cell: three significant decimals, `<0.001`
+/// below that.
+pub fn p_text(p: Option<f64>) -> String {
+    match p {
+        Some(p) if p < 0.001 => "<0.001".into(),
+        other => fixed(other, 3),
+    }
+}

@@ -9,6 +9,13 @@
 //! reported as such, never as a made-up finite interval.
 
 use super::summary::{t_quantile, Summary};
+use super::welch::welch_df;
+use super::Method;
+
+pub const METHOD: Method = Method {
+    name: "Fieller's interval of a ratio of two independent means (95%, Welch-Satterthwaite df; 'unbounded' when the denominator is not clearly non-zero)",
+    reference: "Fieller, E. C. (1954). J. R. Stat. Soc. B 16(2), 175-185",
+};
 
 /// The interval of a ratio.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,17 +27,6 @@ pub enum RatioInterval {
     TooFew,
 }
 
-/// Welch–Satterthwaite degrees of freedom of two sample means.
-pub fn welch_df(a: &Summary, b: &Summary) -> f64 {
-    let (va, vb) = (a.var_of_mean(), b.var_of_mean());
-    let den = va * va / (a.n as f64 - 1.0) + vb * vb / (b.n as f64 - 1.0);
-    if den == 0.0 {
-        // Both samples constant: the smaller df is the conservative choice.
-        return (a.n.min(b.n) as f64 - 1.0).max(1.0);
-    }
-    (va + vb).powi(2) / den
-}
-
 /// Fieller interval of `a.mean / b.mean`.
 pub fn fieller(a: &Summary, b: &Summary) -> RatioInterval {
     if a.n < 2 || b.n < 2 {
@@ -40,7 +36,7 @@ pub fn fieller(a: &Summary, b: &Summary) -> RatioInterval {
     let (va, vb) = (a.var_of_mean(), b.var_of_mean());
     let t2 = t * t;
     let g = t2 * vb / (b.mean * b.mean);
-    if !(g < 1.0) {
+    if g.is_nan() || g >= 1.0 {
         return RatioInterval::Unbounded;
     }
     // (b² - t² vb) r² - 2 a b r + (a² - t² va) <= 0

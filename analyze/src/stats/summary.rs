@@ -8,7 +8,17 @@
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
-use super::CONFIDENCE;
+use super::{Method, CONFIDENCE};
+
+pub const METHOD: Method = Method {
+    name: "mean, median, sample standard deviation (n - 1) and coefficient of variation sd/|mean|",
+    reference: "Bessel's correction; e.g. Montgomery & Runger, Applied Statistics and Probability for Engineers",
+};
+
+pub const INTERVAL: Method = Method {
+    name: "95% Student-t interval of a mean: mean ± t(0.975, n-1) sd/sqrt(n)",
+    reference: "Student (1908). Biometrika 6(1), 1-25",
+};
 
 /// Summary of one sample.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,130 @@
+//! Signatures (SPEC.md §11): minisign-compatible Ed25519 signatures over the
+//! exact bytes of `manifest.json`, kept in a detached file beside the bundle
+//! (`<bundle>.minisig`). Since the manifest holds every file's sha256, the
+//! signature covers the whole bundle; and anybody can check it with the
+//! minisign tool itself:
+//!
+//! ```text
+//! zstd -dc B.tar.zst | tar -xO manifest.json > manifest.json
+//! minisign -V -m manifest.json -x B.tar.zst.minisig -p signer.pub
+//! ```
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use minisign::{KeyPair, PublicKeyBox, SecretKeyBox, SignatureBox};
+
+use crate::manifest::BundleId;
+
+/// Suffix of a bundle's detached signature file.
+pub const SIGNATURE_SUFFIX: &str = ".minisig";
+
+/// Why signing or checking a signature failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    #[error("not a usable minisign secret key: {0}")]
+    SecretKey(String),
+    #[error("not a minisign public key: {0}")]
+    PublicKey(String),
+    #[error("not a minisign signature: {0}")]
+    Malformed(String),
+    #[error("no signature at {} (a trusted key was given, so one is required)", .0.display())]
+    Missing(PathBuf),
+    #[error("signed by key {signer}, not by the trusted key {trusted}")]
+    WrongKey { signer: String, trusted: String },
+    #[error("signature does not match this manifest: the bundle changed after signing, or the signature is for another bundle")]
+    Mismatch,
+    #[error("signature's trusted comment names bundle {named}, this bundle is {actual}")]
+    OtherBundle { named: String, actual: String },
+}
+
+/// The signature file of a bundle.
+pub fn signature_path(bundle: &Path) -> PathBuf {
+    let mut name = bundle.as_os_str().to_owned();
+    name.push(SIGNATURE_SUFFIX);
+    PathBuf::from(name)
+}
+
+/// A new unencrypted key pair as (secret key file text, public key file text).
+pub fn generate_keypair() -> Result<(String, String), SignError> {
+    let kp = KeyPair::generate_unencrypted_keypair().map_err(|e| SignError::SecretKey(e.to_string()))?;
+    let sk = kp.sk.to_box(Some("benchvm signing key")).map_err(|e| SignError::SecretKey(e.to_string()))?;
+    let pk = kp.pk.to_box().map_err(|e| SignError::PublicKey(e.to_string()))?;
+    Ok((sk.into_string(), pk.into_string()))
+}
+
+fn trusted_comment(id: &BundleId, label: &str) -> String {
+    let label: String = label.chars().filter(|c| !c.is_control()).collect();
+    format!("benchvm-bundle id={id} label={label}")
+}
+
+/// Signs manifest bytes with an unencrypted minisign secret key.
+pub fn sign(manifest_bytes: &[u8], label: &str, secret_key: &str) -> Result<String, SignError> {
+    let sk = SecretKeyBox::from_string(secret_key)
+        .and_then(|b| b.into_unencrypted_secret_key())
+        .map_err(|e| SignError::SecretKey(e.to_string()))?;
+    let id = BundleId::of_manifest(manifest_bytes);
+    let sig = minisign::sign(
+        None,
+        &sk,
+        Cursor::new(manifest_bytes),
+        Some(&trusted_comment(&id, label)),
+        Some("signature of a benchvm bundle's manifest.json"),
+    )
+    .map_err(|e| SignError::SecretKey(e.to_string()))?;
+    Ok(sig.into_string())
+}
+
+/// Who signed: the key id and the signed (trusted) comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Signed {
+    pub key_id: String,
+    pub trusted_comment: String,
+}
+
+fn key_id(keynum: &[u8]) -> String {
+    keynum.iter().rev().map(|b| format!("{b:02X}")).collect()
+}
+
+/// Checks `signature` over `manifest_bytes` against the trusted public key.
+pub fn verify(manifest_bytes: &[u8], signature: &str, public_key: &str) -> Result<Signed, SignError> {
+    let pk = PublicKeyBox::from_string(public_key)
+        .and_then(|b| b.into_public_key())
+        .map_err(|e| SignError::PublicKey(e.to_string()))?;
+    let sig = SignatureBox::from_string(signature).map_err(|e| SignError::Malformed(e.to_string()))?;
+    if sig.keynum() != pk.keynum() {
+        return Err(SignError::WrongKey { signer: key_id(sig.keynum()), trusted: key_id(pk.keynum()) });
+    }
+    minisign::verify(&pk, &sig, Cursor::new(manifest_bytes), true, false, false).map_err(|_| SignError::Mismatch)?;
+    let comment = sig.trusted_comment().map_err(|e| SignError::Malformed(e.to_string()))?;
+    let actual = BundleId::of_manifest(manifest_bytes).hex();
+    if let Some(named) = comment.strip_prefix("benchvm-bundle id=").and_then(|r| r.split(' ').next()) {
+        if named != actual {
+            return Err(SignError::OtherBundle { named: named.into(), actual });
+        }
+    }
+    Ok(Signed { key_id: key_id(pk.keynum()), trusted_comment: comment })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_then_verify_and_refuse_changes_and_strangers() {
+        let (sk, pk) = generate_keypair().expect("keys");
+        let (_, other_pk) = generate_keypair().expect("keys");
+        let manifest = br#"{"format":"benchvm-bundle"}"#;
+        let sig = sign(manifest, "run 1", &sk).expect("sign");
+        let signed = verify(manifest, &sig, &pk).expect("verify");
+        assert!(signed.trusted_comment.contains(&BundleId::of_manifest(manifest).hex()));
+        assert!(signed.trusted_comment.ends_with("label=run 1"));
+
+        let changed = br#"{"format":"benchvm-bundlE"}"#;
+        assert!(matches!(verify(changed, &sig, &pk), Err(SignError::Mismatch)));
+        let err = verify(manifest, &sig, &other_pk).expect_err("stranger");
+        assert!(matches!(err, SignError::WrongKey { .. }), "{err}");
+        assert!(matches!(verify(manifest, "garbage", &pk), Err(SignError::Malformed(_))));
+        assert!(matches!(verify(manifest, &sig, "garbage"), Err(SignError::PublicKey(_))));
+    }
+}
