@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod cli;
 pub mod compare;
 pub mod diff;
+pub mod figures;
 pub mod filter;
 pub mod frame;
 pub mod guard;

@@ -1,0 +1,166 @@
+//! Figures: one chart kind per file behind the small [`Figure`] trait, drawn
+//! with plotters onto SVG and PNG.
+//!
+//! Chart kinds take plain input structs, documented in their files, never
+//! polars frames, so any table builder can fill them:
+//!
+//! | file | chart kind | input | paper |
+//! |---|---|---|---|
+//! | `grouped_bars.rs` | horizontal grouped bars with interval whiskers and a reference line | [`GroupedBars`] | Table 1 |
+//! | `heat_table.rs` | table of colored cells, DNR cells dark and hatched | [`HeatTable`] | Table 2 |
+//! | `guest_bars.rs` | one bar per guest for each N, DNR guests marked with a red X | [`GuestBars`] | Figures 1 and 2 |
+//! | `line_band.rs` | mean against N, one line per platform, 95% interval band | [`LineBand`] | scalability summary |
+//!
+//! `table1.rs` turns a [`crate::table1::Table1`] into [`GroupedBars`].
+//!
+//! Text is drawn from DejaVu Sans, which the binary carries
+//! (`analyze/assets/DejaVuSans.ttf`), so no system font is looked up at run
+//! time. PNG text is rasterized by `text.rs` from that font (plotters'
+//! own `ab_glyph` path places glyphs at whole pixels without their bearings,
+//! and measures them at another size than its SVG writes); SVG files name
+//! the same family (`font-family="DejaVu Sans, sans-serif"`) and were laid
+//! out with its metrics.
+//!
+//! Rotated text: no figure uses any. plotters' bitmap backend was reported
+//! to draw rotated text horizontally with `ab_glyph`; rather than depend on
+//! it, category labels sit beside horizontal bars or under a horizontal
+//! axis, and y-axis captions are written horizontally above the axis. The
+//! PNG text path of `text.rs` honors rotation all the same (a test checks
+//! it), so a future rotated label would come out right.
+
+pub mod grouped_bars;
+pub mod guest_bars;
+pub mod heat_table;
+pub mod line_band;
+mod style;
+pub mod table1;
+mod text;
+
+use std::fs;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+pub use grouped_bars::{Bar, BarGroup, BarSeries, GroupedBars};
+pub use guest_bars::{GuestBars, GuestOutcome, GuestRun};
+pub use heat_table::{HeatCell, HeatColumn, HeatTable};
+pub use line_band::{BandPoint, BandSeries, LineBand};
+use text::Embedded;
+
+/// Palette indexes for platform column labels ("Native", "KVM (TCG)",
+/// "Xen (PV)", as `frame::column_label` writes them): native 0, KVM 1, Xen 2,
+/// anything else 3 on; a label whose preferred index is taken gets the next
+/// free one. Builders that pass the same platforms get the same colors in
+/// every figure.
+pub fn assign_colors<S: AsRef<str>>(labels: &[S]) -> Vec<usize> {
+    let mut used = Vec::new();
+    for l in labels {
+        let l = l.as_ref().to_ascii_lowercase();
+        let preferred = if l.starts_with("native") {
+            0
+        } else if l.starts_with("kvm") {
+            1
+        } else if l.starts_with("xen") {
+            2
+        } else {
+            3
+        };
+        let color = (preferred..)
+            .find(|c| !used.contains(c))
+            .unwrap_or(preferred);
+        used.push(color);
+    }
+    used
+}
+
+/// A chart kind: knows its size and draws itself onto any plotters backend.
+pub trait Figure {
+    /// Width and height in pixels (PNG) or user units (SVG).
+    fn size(&self) -> (u32, u32);
+
+    /// Draws the whole figure onto `area`, which has [`Figure::size`].
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), FigureError>;
+}
+
+/// Why a figure could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum FigureError {
+    /// The input struct is inconsistent (e.g. a row with too few cells).
+    #[error("figure input: {0}")]
+    Input(String),
+    /// The backend failed.
+    #[error("drawing the figure: {0}")]
+    Draw(String),
+    #[error("encoding the PNG: {0}")]
+    Png(#[from] image::ImageError),
+    #[error("writing {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for FigureError {
+    fn from(e: DrawingAreaErrorKind<E>) -> Self {
+        FigureError::Draw(e.to_string())
+    }
+}
+
+/// The figure as an SVG document.
+pub fn svg(figure: &impl Figure) -> Result<String, FigureError> {
+    text::register_font();
+    let mut out = String::new();
+    {
+        let root = Embedded {
+            inner: SVGBackend::with_string(&mut out, figure.size()),
+            raster: false,
+        }
+        .into_drawing_area();
+        root.fill(&WHITE)?;
+        figure.draw(&root)?;
+        root.present()?;
+    }
+    Ok(out)
+}
+
+/// The figure as PNG bytes (8-bit RGB).
+pub fn png(figure: &impl Figure) -> Result<Vec<u8>, FigureError> {
+    text::register_font();
+    let (w, h) = figure.size();
+    let mut pixels = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = Embedded {
+            inner: BitMapBackend::with_buffer(&mut pixels, (w, h)),
+            raster: true,
+        }
+        .into_drawing_area();
+        root.fill(&WHITE)?;
+        figure.draw(&root)?;
+        root.present()?;
+    }
+    let img = image::RgbImage::from_raw(w, h, pixels)
+        .ok_or_else(|| FigureError::Draw("pixel buffer does not match the size".into()))?;
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)?;
+    Ok(out.into_inner())
+}
+
+/// Writes `<dir>/<stem>.svg` and `<dir>/<stem>.png`; returns the SVG text
+/// (for inlining in the HTML report).
+pub fn write(figure: &impl Figure, dir: &Path, stem: &str) -> Result<String, FigureError> {
+    let svg = svg(figure)?;
+    let png = png(figure)?;
+    let put = |ext: &str, bytes: &[u8]| {
+        let path = dir.join(format!("{stem}.{ext}"));
+        fs::write(&path, bytes).map_err(|source| FigureError::Write { path, source })
+    };
+    fs::create_dir_all(dir).map_err(|source| FigureError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    put("svg", svg.as_bytes())?;
+    put("png", &png)?;
+    Ok(svg)
+}
