@@ -15,6 +15,8 @@ PACKAGES=(
     qemu-system-x86 qemu-utils busybox-static kmod cpio e2fsprogs
     # bundles and tests
     tar zstd git ca-certificates
+    # analyze tests: the HTML report opened in a headless browser
+    chromium
 )
 
 missing=()

@@ -34,7 +34,9 @@ enum Command {
     /// performance normalized to native, Fieller intervals), the platform
     /// comparisons (Welch, Mann-Whitney, effect sizes), the comparability
     /// section and the warnings, each as Markdown, LaTeX, CSV and JSON; the
-    /// tidy data of all bundles as data.parquet; everything in report.md.
+    /// tidy data of all bundles as data.parquet; Table 1 as a figure in
+    /// figures/ (SVG and PNG); everything in report.md and report.html (one
+    /// self-contained file: tables, inline SVG figures, notes).
     Report {
         /// Bundle files (.tar.zst).
         #[arg(required = true)]

@@ -1,5 +1,6 @@
 //! `analyze report`: load bundles, analyze them, write every table in every
-//! format, the tidy data as Parquet and the whole report as Markdown.
+//! format, the tidy data as Parquet, the figures as SVG and PNG, and the
+//! whole report as Markdown and as one self-contained HTML file.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -57,6 +58,11 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
     write(
         &out.join("report.md"),
         &render::report_md::render(&analysis, &docs),
+    )?;
+    let figures = crate::figures::for_report(&analysis, &out.join("figures"))?;
+    write(
+        &out.join("report.html"),
+        &render::html::from_analysis(&analysis, &docs, &figures),
     )?;
     print_summary(&analysis, &docs);
     println!("\nwritten to {}", out.display());

@@ -147,6 +147,35 @@ pub fn png(figure: &impl Figure) -> Result<Vec<u8>, FigureError> {
     Ok(out.into_inner())
 }
 
+/// A figure written for a report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// Name of the table document it shows (`table1`): the HTML report puts
+    /// it under that table. The files are `<dir>/<doc>.svg` and `.png`.
+    pub doc: String,
+    pub caption: String,
+    pub svg: String,
+    /// How to read it, printed under it.
+    pub notes: Vec<String>,
+}
+
+/// Writes every figure the analysis has data for into `dir` (today Table 1;
+/// Table 2 and scalability once their tables exist).
+pub fn for_report(a: &crate::analysis::Analysis, dir: &Path) -> Result<Vec<Rendered>, FigureError> {
+    let mut out = Vec::new();
+    if let Ok(t) = &a.table1 {
+        if !t.rows.is_empty() {
+            out.push(Rendered {
+                doc: "table1".into(),
+                caption: table1::CAPTION.into(),
+                svg: write(&table1::bars(t), dir, "table1")?,
+                notes: table1::NOTES.iter().map(|n| n.to_string()).collect(),
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// Writes `<dir>/<stem>.svg` and `<dir>/<stem>.png`; returns the SVG text
 /// (for inlining in the HTML report).
 pub fn write(figure: &impl Figure, dir: &Path, stem: &str) -> Result<String, FigureError> {

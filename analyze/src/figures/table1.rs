@@ -9,6 +9,17 @@ use crate::table1::{Cell, Table1};
 /// Figure title, also used as the HTML caption.
 pub const TITLE: &str = "Table 1. Overall performance normalized to native";
 
+/// Caption under the figure in the HTML report.
+pub const CAPTION: &str =
+    "Figure: Table 1 as bars, one group per workload metric, one bar per platform (figures/table1.svg, .png).";
+
+/// How to read the figure.
+pub const NOTES: &[&str] = &[
+    "Bar: the platform's score relative to native (higher is better; lower-is-better metrics are inverted as in the table). Dashed line: native = 1.0.",
+    "Whisker: the 95% Fieller interval of the score; on native's bar, native's own 95% Student-t interval relative to its mean. No whisker: one repetition, or an interval the data cannot bound (the label says which).",
+    "\"no data\": the platform has no ok value for that metric.",
+];
+
 /// The grouped-bar figure of `t`.
 pub fn bars(t: &Table1) -> GroupedBars {
     let groups = t

@@ -8,6 +8,7 @@
 //! never parses "0.952 [0.93, 0.97]".
 
 pub mod csv;
+pub mod html;
 pub mod json;
 pub mod latex;
 pub mod markdown;
