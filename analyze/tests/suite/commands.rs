@@ -55,6 +55,36 @@ fn report(out: &Path, bundles: &[PathBuf], extra: &[&str]) -> Output {
     analyze(&args)
 }
 
+/// Reads the Parquet file with pyarrow (what pandas uses) when python3 has
+/// it; skipped, with a note, on machines without it.
+fn read_with_pyarrow(path: &Path, rows: usize) {
+    let script = "import sys, pyarrow.parquet as pq; t = pq.read_table(sys.argv[1]); \
+                  print(t.num_rows, t.column('bundle_id')[0], t.column('value').type)";
+    let has = Command::new("python3")
+        .args(["-c", "import pyarrow.parquet"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has {
+        eprintln!("note: python3 with pyarrow not found; data.parquet checked with polars only");
+        return;
+    }
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(path)
+        .output()
+        .expect("python3");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.starts_with(&format!("{rows} ")) && stdout.trim_end().ends_with("double"),
+        "{stdout}"
+    );
+}
+
 #[test]
 fn report_over_three_platforms_writes_every_format_and_parquet() {
     let tmp = tempfile::tempdir().expect("tempdir");
@@ -143,6 +173,7 @@ fn report_over_three_platforms_writes_every_format_and_parquet() {
         .n_unique()
         .expect("unique");
     assert_eq!(ids, 3);
+    read_with_pyarrow(&out_dir.join("data.parquet"), three_platform_rows().len());
 
     // --strict makes the broken bundle fatal.
     let strict = report(&tmp.path().join("strict"), &bundles, &["--strict"]);

@@ -110,6 +110,17 @@ pub fn summary(host: &str, cpu: &str, kernel: &str, platforms: &[Platform]) -> E
 
 /// Writes a bundle into `dir` and returns its path.
 pub fn write_bundle(dir: &Path, label: &str, summary: &EnvSummary, rows: &[MetricRow]) -> PathBuf {
+    write_bundle_with(dir, label, summary, rows, Vec::new())
+}
+
+/// Writes a bundle holding `extra` entries too (run logs...).
+pub fn write_bundle_with(
+    dir: &Path,
+    label: &str,
+    summary: &EnvSummary,
+    rows: &[MetricRow],
+    extra: Vec<Source>,
+) -> PathBuf {
     let mut platforms: Vec<String> = Vec::new();
     for r in rows {
         if !platforms.contains(&r.platform) {
@@ -130,7 +141,8 @@ pub fn write_bundle(dir: &Path, label: &str, summary: &EnvSummary, rows: &[Metri
     };
     let summary_json = serde_json::to_vec_pretty(summary).expect("summary json");
     let uname = format!("Linux {} {} x86_64\n", summary.host, summary.kernel);
-    let sources = vec![
+    let mut sources = extra;
+    sources.extend([
         Source {
             path: METRICS_PATH.into(),
             content: Content::Bytes(to_ndjson(rows)),
@@ -143,7 +155,7 @@ pub fn write_bundle(dir: &Path, label: &str, summary: &EnvSummary, rows: &[Metri
             path: "env/uname.txt".into(),
             content: Content::Bytes(uname.into_bytes()),
         },
-    ];
+    ]);
     let planned = plan(meta, sources).expect("plan");
     let path = dir.join(benchvm_format::manifest::file_name(label, &planned.id));
     let file = std::fs::File::create(&path).expect("create bundle");
