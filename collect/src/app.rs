@@ -6,9 +6,12 @@ use anyhow::{bail, Context, Result};
 use benchvm_format::env::SUMMARY_PATH;
 use benchvm_format::{RunMeta, Tool};
 
-use crate::cli::{Cli, Command, RunArgs};
+use std::sync::Arc;
+
+use crate::cli::{self, Cli, Command, RunArgs};
 use crate::envcapture::{self, ToolProbe};
-use crate::platform::{Native, Platform};
+use crate::guest;
+use crate::platform::{AccelChoice, Native, Platform, Qemu, QemuSettings};
 use crate::runfolder::RunFolder;
 use crate::workload::{Asset, Requirement};
 use crate::{kernel_source, plan, runner, suite, tools};
@@ -67,6 +70,9 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Run(args) => run_suite(&args),
+        Command::GuestAgent(a) => {
+            crate::guest::agent::run(a.job.as_deref(), a.results.as_deref(), &a.scratch)
+        }
     }
 }
 
@@ -91,10 +97,11 @@ fn run_suite(args: &RunArgs) -> Result<()> {
     };
     suite::check_platforms(&platforms).map_err(|r| anyhow::anyhow!("--platform: {r}"))?;
     for p in &platforms {
-        if p != "native" {
-            bail!("--platform {p}: this build runs the native platform only so far");
+        if p != "native" && p != "kvm" {
+            bail!("--platform {p}: this build runs the native and kvm platforms only so far");
         }
     }
+    let kvm = platforms.iter().any(|p| p == "kvm");
     let plan = plan::build(&suite, &platforms);
     let mut requirements: Vec<Requirement> = vec![Requirement {
         what: "tar",
@@ -111,6 +118,22 @@ fn run_suite(args: &RunArgs) -> Result<()> {
             what: "xz",
             package: "xz-utils",
         });
+    }
+    if kvm {
+        requirements.extend([
+            Requirement {
+                what: guest::qemu::QEMU,
+                package: "qemu-system-x86",
+            },
+            Requirement {
+                what: guest::initramfs::BUSYBOX,
+                package: "busybox-static",
+            },
+            Requirement {
+                what: "mkfs.ext4",
+                package: "e2fsprogs",
+            },
+        ]);
     }
     tools::check(&requirements)?;
 
@@ -139,7 +162,7 @@ fn run_suite(args: &RunArgs) -> Result<()> {
         .run_dir
         .clone()
         .unwrap_or_else(|| runner::default_run_dir(&args.out, &suite.name, &created));
-    let folder = RunFolder::create(&run_dir, &meta)?;
+    let folder = Arc::new(RunFolder::create(&run_dir, &meta)?);
     // Workloads run in other folders: every path they see is absolute.
     let run_dir = absolute(&run_dir)?;
     let cache = absolute(&args.cache)?;
@@ -151,7 +174,30 @@ fn run_suite(args: &RunArgs) -> Result<()> {
         Some(s) => absolute(s)?,
         None => run_dir.join(".scratch"),
     };
-    let mut set_up: Vec<Box<dyn Platform>> = vec![Box::new(Native::new(scratch.clone())?)];
+    let mut set_up: Vec<Box<dyn Platform>> = Vec::new();
+    for p in &platforms {
+        match p.as_str() {
+            "native" => set_up.push(Box::new(Native::new(scratch.clone())?)),
+            "kvm" => {
+                let agent = std::env::current_exe().context("locating the collect binary")?;
+                set_up.push(Box::new(Qemu::new(QemuSettings {
+                    kernel: args.kernel.clone(),
+                    cache: cache.clone(),
+                    work: scratch.join("kvm"),
+                    agent,
+                    accel: match args.accel {
+                        cli::Accel::Auto => AccelChoice::Auto,
+                        cli::Accel::Kvm => AccelChoice::Kvm,
+                        cli::Accel::Tcg => AccelChoice::Tcg,
+                    },
+                    guest: plan.guest.clone(),
+                    timeouts: None,
+                    folder: Some(Arc::clone(&folder)),
+                })?));
+            }
+            other => bail!("--platform {other}: not supported"),
+        }
+    }
 
     log::info!("capturing the environment");
     let mut summary = envcapture::capture(
@@ -187,6 +233,16 @@ fn run_suite(args: &RunArgs) -> Result<()> {
         totals.failed,
         totals.dnr
     );
+    // Guest platforms learn facts while they run (boot-to-ready times).
+    for p in &set_up {
+        summary
+            .platforms
+            .entry(p.name().into())
+            .or_default()
+            .extend(p.facts());
+    }
+    folder.write_file(SUMMARY_PATH, &serde_json::to_vec_pretty(&summary)?)?;
+    drop(set_up);
     let _ = std::fs::remove_dir_all(&scratch);
 
     let packed = benchvm_format::rundir::pack(folder.root(), None, &args.out)

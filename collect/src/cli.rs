@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// Runs the benchvm suite on native Linux, KVM (QEMU) and Xen, and packs
 /// configs, environment, raw logs and metrics into one verifiable bundle.
@@ -26,6 +26,34 @@ pub enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Inside a guest: run the job the host wrote and write one results
+    /// record per run (started by the guest's init, not by hand).
+    #[command(hide = true)]
+    GuestAgent(AgentArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AgentArgs {
+    /// The job (JSON); without it the agent only reports ready.
+    #[arg(long)]
+    pub job: Option<PathBuf>,
+    /// The results disk (block device) records are written to.
+    #[arg(long)]
+    pub results: Option<PathBuf>,
+    /// Where the scratch disk is mounted.
+    #[arg(long, default_value = "/mnt/benchvm-scratch")]
+    pub scratch: PathBuf,
+}
+
+/// Accelerator of kvm guests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Accel {
+    /// KVM if a probe guest boots under it within 20 s, else TCG (with a warning).
+    Auto,
+    /// KVM or fail.
+    Kvm,
+    /// Software emulation (QEMU TCG).
+    Tcg,
 }
 
 #[derive(Debug, Args)]
@@ -54,4 +82,11 @@ pub struct RunArgs {
     /// Folder holding suite files.
     #[arg(long, default_value = "suites")]
     pub suites_dir: PathBuf,
+    /// Accelerator of kvm guests; the one really used is recorded.
+    #[arg(long, value_enum, default_value_t = Accel::Auto)]
+    pub accel: Accel,
+    /// Guest kernel (default: the newest vmlinuz-* in <cache>/guest-kernel/boot,
+    /// then /boot; scripts/fetch-guest-kernel.sh fetches one).
+    #[arg(long)]
+    pub kernel: Option<PathBuf>,
 }

@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 pub mod envcapture;
+pub mod guest;
 pub mod kernel_source;
 pub mod parse;
 pub mod plan;

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -57,6 +57,11 @@ impl Owned {
             child: Some(child),
             pgid,
         })
+    }
+
+    /// The child's stdout, when it was spawned with `Stdio::piped()`.
+    pub fn take_stdout(&mut self) -> Option<ChildStdout> {
+        self.child.as_mut().and_then(|c| c.stdout.take())
     }
 
     pub fn id(&self) -> u32 {

@@ -10,9 +10,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::plan::{Phase, Plan, PlannedRun};
-use crate::platform::{Platform, RunOutcome};
+use crate::platform::{Platform, RunOutcome, RunRequest};
 use crate::runfolder::RunFolder;
-use crate::workload::{Output, StepContext};
+use crate::workload::Output;
 
 /// What `run.json` of each run records.
 #[derive(Debug, Serialize)]
@@ -38,7 +38,9 @@ pub struct Summary {
     pub dnr: usize,
 }
 
-/// Runs every planned run on the platform of its name.
+/// Runs every planned run on the platform of its name. Consecutive runs of
+/// one workload on one platform (its warm-ups and repetitions) go to the
+/// platform together, so a guest platform can boot one guest for them.
 pub fn execute(
     plan: &Plan,
     platforms: &mut [Box<dyn Platform>],
@@ -52,77 +54,141 @@ pub fn execute(
     );
     let start = Instant::now();
     let mut summary = Summary::default();
-    for run in &plan.runs {
-        bar.set_message(run.describe());
+    for group in groups(&plan.runs) {
+        let first = &group[0];
+        bar.set_message(match group.len() {
+            1 => first.describe(),
+            n => format!("{} {} ({n} runs)", first.platform, first.workload.name),
+        });
         let platform = platforms
             .iter_mut()
-            .find(|p| p.name() == run.platform)
-            .with_context(|| format!("platform {} is not set up", run.platform))?;
+            .find(|p| p.name() == first.platform)
+            .with_context(|| format!("platform {} is not set up", first.platform))?;
         let mut ctx = platform.context();
         ctx.kernel_source = kernel_source.map(Path::to_path_buf);
-        let (outcome, rows) = one_run(run, platform.as_mut(), &ctx, folder)?;
-        summary.runs += 1;
-        match outcome.status {
-            Status::Ok => summary.ok += 1,
-            Status::Failed => summary.failed += 1,
-            Status::Dnr => summary.dnr += 1,
+        let workload = first.workload.spec.workload();
+        let steps = workload.steps(&ctx);
+        let mut dirs = Vec::with_capacity(group.len());
+        for run in group {
+            dirs.push(folder.begin_run(&run.folder())?);
         }
-        let what = match (&outcome.status, &outcome.reason) {
-            (Status::Ok, _) => format!("ok in {:.2} s", outcome.wall_s.unwrap_or(0.0)),
-            (s, r) => format!("{}: {}", status_name(*s), r.as_deref().unwrap_or("")),
+        let requests: Vec<RunRequest<'_>> = group
+            .iter()
+            .zip(&dirs)
+            .map(|(run, dir)| RunRequest {
+                steps: &steps,
+                dir,
+                deadline: Duration::from_secs(run.workload.schedule.deadline_s),
+                name: run.folder(),
+            })
+            .collect();
+        let how = How {
+            accel: platform.accel(),
+            emulated: platform.emulated(),
+            steps: &steps,
         };
-        bar.suspend(|| {
-            log::info!(
-                "[{:>6.0} s] {}: {what} ({} metrics)",
-                start.elapsed().as_secs_f64(),
-                run.describe(),
-                rows
-            )
-        });
-        bar.inc(1);
+        let mut finished = 0;
+        platform
+            .execute_all(&requests, &mut |i, outcome| {
+                let run = group.get(i).context("platform reported an unknown run")?;
+                let dir = dirs.get(i).context("platform reported an unknown run")?;
+                let (outcome, rows) = finish_run(run, &how, dir, outcome, folder)?;
+                summary.runs += 1;
+                match outcome.status {
+                    Status::Ok => summary.ok += 1,
+                    Status::Failed => summary.failed += 1,
+                    Status::Dnr => summary.dnr += 1,
+                }
+                let what = match (&outcome.status, &outcome.reason) {
+                    (Status::Ok, _) => format!("ok in {:.2} s", outcome.wall_s.unwrap_or(0.0)),
+                    (s, r) => format!("{}: {}", status_name(*s), r.as_deref().unwrap_or("")),
+                };
+                bar.suspend(|| {
+                    log::info!(
+                        "[{:>6.0} s] {}: {what} ({} metrics)",
+                        start.elapsed().as_secs_f64(),
+                        run.describe(),
+                        rows
+                    )
+                });
+                bar.inc(1);
+                finished += 1;
+                Ok(())
+            })
+            .with_context(|| format!("running {}", first.describe()))?;
+        if finished != group.len() {
+            anyhow::bail!(
+                "platform {} reported {finished} of {} runs of {}",
+                first.platform,
+                group.len(),
+                first.workload.name
+            );
+        }
     }
     bar.finish_and_clear();
     Ok(summary)
 }
 
-fn one_run(
+/// Consecutive runs of the same platform, experiment and workload.
+fn groups(runs: &[PlannedRun]) -> Vec<&[PlannedRun]> {
+    let mut out = Vec::new();
+    let mut rest = runs;
+    while let Some(first) = rest.first() {
+        let n = rest
+            .iter()
+            .take_while(|r| {
+                r.platform == first.platform
+                    && r.experiment == first.experiment
+                    && r.workload.name == first.workload.name
+            })
+            .count();
+        let (group, tail) = rest.split_at(n);
+        out.push(group);
+        rest = tail;
+    }
+    out
+}
+
+/// What a group of runs shares.
+struct How<'a> {
+    accel: String,
+    emulated: bool,
+    steps: &'a crate::workload::Steps,
+}
+
+/// Parses, records and commits one finished run.
+fn finish_run(
     run: &PlannedRun,
-    platform: &mut dyn Platform,
-    ctx: &StepContext,
+    how: &How<'_>,
+    tmp: &Path,
+    mut outcome: RunOutcome,
     folder: &RunFolder,
 ) -> Result<(RunOutcome, usize)> {
     let rel = run.folder();
-    let tmp = folder.begin_run(&rel)?;
-    let workload = run.workload.spec.workload();
-    let steps = workload.steps(ctx);
-    let deadline = Duration::from_secs(run.workload.schedule.deadline_s);
-    let mut outcome = platform
-        .execute(&steps, &tmp, deadline)
-        .with_context(|| format!("running {}", run.describe()))?;
     // Warm-ups are parsed too, so a warm-up whose output makes no sense is
     // marked failed; only repetitions enter the metrics table.
     let (repetition, counted) = match run.phase {
         Phase::Rep(i) => (i, true),
         Phase::Warmup(i) => (i, false),
     };
-    let mut rows = metric_rows(run, platform, repetition, &tmp, &mut outcome);
+    let mut rows = metric_rows(run, how, repetition, tmp, &mut outcome);
     if !counted {
         rows.clear();
     }
     let record = RunRecord {
         platform: &run.platform,
-        accel: platform.accel(),
-        emulated: platform.emulated(),
+        accel: how.accel.clone(),
+        emulated: how.emulated,
         experiment: &run.experiment,
         workload: &run.workload.name,
         phase: run.phase,
         deadline_s: run.workload.schedule.deadline_s,
-        steps: &steps,
+        steps: how.steps,
         outcome: &outcome,
         metrics: rows.len(),
     };
     fs::write(tmp.join("run.json"), serde_json::to_vec_pretty(&record)?)?;
-    folder.commit_run(&tmp, &rel, &rows)?;
+    folder.commit_run(tmp, &rel, &rows)?;
     Ok((outcome, rows.len()))
 }
 
@@ -130,7 +196,7 @@ fn one_run(
 /// into `failed` (raw output kept) with one failed row per expected metric.
 fn metric_rows(
     run: &PlannedRun,
-    platform: &dyn Platform,
+    how: &How<'_>,
     repetition: u32,
     dir: &Path,
     outcome: &mut RunOutcome,
@@ -138,8 +204,8 @@ fn metric_rows(
     let workload = run.workload.spec.workload();
     let base = MetricRow {
         platform: run.platform.clone(),
-        accel: platform.accel(),
-        emulated: platform.emulated(),
+        accel: how.accel.clone(),
+        emulated: how.emulated,
         experiment: run.experiment.clone(),
         workload: run.workload.name.clone(),
         metric: String::new(),

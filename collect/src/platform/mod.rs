@@ -3,20 +3,23 @@
 
 pub mod fake;
 mod native;
+mod qemu;
+pub mod steps;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
 use benchvm_format::metrics::Status;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use native::Native;
+pub use qemu::{AccelChoice, Qemu, QemuSettings, Timeouts};
 
 use crate::workload::{StepContext, Steps};
 
 /// How one run ended, as the platform saw it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunOutcome {
     pub status: Status,
     /// Wall time of the measured command (monotonic clock), when it ran to the end.
@@ -25,6 +28,17 @@ pub struct RunOutcome {
     pub reason: Option<String>,
     /// Exit code of the measured command.
     pub exit_code: Option<i32>,
+}
+
+/// One run handed to a platform.
+#[derive(Debug, Clone)]
+pub struct RunRequest<'a> {
+    pub steps: &'a Steps,
+    /// The folder that receives the run's files.
+    pub dir: &'a Path,
+    pub deadline: Duration,
+    /// The run's folder in the bundle (`runs/...`), to name it in logs.
+    pub name: String,
 }
 
 /// A place to run workloads.
@@ -47,4 +61,19 @@ pub trait Platform: std::fmt::Debug {
         dir: &Path,
         deadline: Duration,
     ) -> anyhow::Result<RunOutcome>;
+    /// Runs consecutive runs of one workload (its warm-ups, then its
+    /// repetitions) in order, reporting each outcome to `done` with the
+    /// run's index as soon as it is known. The default runs them one by one
+    /// with [`Platform::execute`]; guest platforms boot one guest for all.
+    fn execute_all(
+        &mut self,
+        runs: &[RunRequest<'_>],
+        done: &mut dyn FnMut(usize, RunOutcome) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        for (i, run) in runs.iter().enumerate() {
+            let outcome = self.execute(run.steps, run.dir, run.deadline)?;
+            done(i, outcome)?;
+        }
+        Ok(())
+    }
 }

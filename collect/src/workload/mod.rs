@@ -68,7 +68,7 @@ pub struct StepContext {
 
 /// Commands of one run. Each is an argv run in the scratch folder; only
 /// `measured` is timed and parsed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Steps {
     pub setup: Vec<Vec<String>>,
     pub measured: Vec<String>,

@@ -1,0 +1,191 @@
+//! Driving one guest through a job: start QEMU, follow its console with a
+//! deadline for every stage (boot, each run, power-off), then read the
+//! results disk. Every way a guest can end is an outcome, not an error:
+//! the runs it finished come from their records; the run it was in when it
+//! panicked, hung or vanished is reported as the failure.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+use super::agent::{GuestOutcome, Job, OUTCOME_FILE};
+use super::console::Event;
+use super::results;
+use super::session::{Ended, Session};
+
+/// How long each stage of a guest may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// From QEMU's start to the agent's ready marker.
+    pub boot: Duration,
+    /// Time cleanup commands get after each run (passed to the agent).
+    pub cleanup: Duration,
+    /// Slack on top of every stage: records, power-off, a slow emulator.
+    pub margin: Duration,
+}
+
+/// A finished run of the job: its outcome and files from its record.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub outcome: GuestOutcome,
+    /// The run's files (`stdout.log`, `stderr.log`, `setup.log`).
+    pub files: Vec<(String, Vec<u8>)>,
+}
+
+/// What became of a guest.
+#[derive(Debug, Clone)]
+pub struct Report {
+    /// Records of the runs it finished, by job index.
+    pub finished: Vec<Finished>,
+    /// Why it stopped before finishing the job, if it did.
+    pub failure: Option<String>,
+    /// Seconds from QEMU's start to the ready marker (host monotonic clock).
+    pub boot_to_ready_s: Option<f64>,
+    /// Guest uptime the ready marker carried.
+    pub ready_uptime_s: Option<f64>,
+    /// How QEMU ended.
+    pub ended: String,
+}
+
+/// Runs `argv` (a QEMU command line whose guest runs `job`) to its end.
+/// The console goes to `console_log`, QEMU's messages to `qemu_log`; the
+/// agent writes its records to `results_disk` (none for a boot probe).
+pub fn run(
+    argv: &[String],
+    job: &Job,
+    timeouts: Timeouts,
+    console_log: &Path,
+    qemu_log: &Path,
+    results_disk: Option<&Path>,
+) -> Result<Report> {
+    let session = Session::start(argv, console_log, qemu_log)
+        .with_context(|| format!("starting {}", argv.first().map_or("", String::as_str)))?;
+    let started = session.started;
+    let mut deadline = started + timeouts.boot;
+    let mut stage = String::from("boot: no ready marker");
+    let mut ready = None;
+    let mut failure = None;
+    let mut done = false;
+    let mut timed_out = false;
+    loop {
+        let Some((at, event)) = session.next(deadline) else {
+            timed_out = true;
+            let waited = Instant::now().saturating_duration_since(started);
+            failure = Some(format!(
+                "guest hung ({stage}); killed after {:.0} s",
+                waited.as_secs_f64()
+            ));
+            break;
+        };
+        match event {
+            Event::Ready { uptime_s } => {
+                ready = Some((
+                    at.saturating_duration_since(started).as_secs_f64(),
+                    uptime_s,
+                ));
+                stage = "no run started after ready".into();
+                deadline = at + timeouts.margin;
+            }
+            Event::Begin(i) => {
+                let limit = job.runs.get(i).map_or(0, |r| r.deadline_s);
+                stage = format!(
+                    "run {} gave no result within its {limit} s deadline, cleanup and margin",
+                    job.runs.get(i).map_or("?", |r| r.folder.as_str())
+                );
+                deadline = at + Duration::from_secs(limit) + timeouts.cleanup + timeouts.margin;
+            }
+            Event::End(_) => {
+                stage = "no progress after a run ended".into();
+                deadline = at + timeouts.margin;
+            }
+            Event::Done => {
+                done = true;
+                break;
+            }
+            Event::InitFailed(reason) => {
+                failure = Some(format!("guest init failed: {reason}"));
+                break;
+            }
+            Event::Panic(line) => {
+                failure = Some(format!("guest kernel panic: {line}"));
+                break;
+            }
+            Event::Closed => break,
+        }
+    }
+    // After a clean end, a panic or an init failure QEMU exits by itself
+    // (poweroff, or panic=-1 with -no-reboot); give it the margin.
+    let grace = if timed_out {
+        Duration::ZERO
+    } else {
+        timeouts.margin
+    };
+    let ended = session.stop(grace).context("stopping QEMU")?;
+    let ended_text = match ended {
+        Ended::Exited(s) => match s.code() {
+            Some(c) => format!("exit status {c}"),
+            None => format!("ended by {s}"),
+        },
+        Ended::Killed => "killed".to_owned(),
+    };
+    if failure.is_none() && !done {
+        failure = Some(match ended {
+            Ended::Exited(s) if s.success() => {
+                "guest powered off before finishing its runs".to_owned()
+            }
+            _ => format!("QEMU crashed ({ended_text}){}", last_line(qemu_log)),
+        });
+    }
+    let mut finished = Vec::new();
+    let Some(results_disk) = results_disk else {
+        return Ok(Report {
+            finished,
+            failure,
+            boot_to_ready_s: ready.map(|r| r.0),
+            ready_uptime_s: ready.map(|r| r.1).filter(|u| u.is_finite()),
+            ended: ended_text,
+        });
+    };
+    let records = results::read_file(results_disk)
+        .with_context(|| format!("reading the results disk {}", results_disk.display()))?;
+    for payload in &records.payloads {
+        let mut files = results::unpack(payload).context("unpacking a results record")?;
+        let pos = files
+            .iter()
+            .position(|(n, _)| n == OUTCOME_FILE)
+            .context("a results record has no outcome.json")?;
+        let (_, bytes) = files.remove(pos);
+        let outcome: GuestOutcome =
+            serde_json::from_slice(&bytes).context("parsing a record's outcome.json")?;
+        finished.push(Finished { outcome, files });
+    }
+    if records.end != results::End::Clean {
+        log::warn!(
+            "results disk {}: reading stopped at {:?}",
+            results_disk.display(),
+            records.end
+        );
+    }
+    Ok(Report {
+        finished,
+        failure,
+        boot_to_ready_s: ready.map(|r| r.0),
+        ready_uptime_s: ready.map(|r| r.1).filter(|u| u.is_finite()),
+        ended: ended_text,
+    })
+}
+
+/// `: <last line of QEMU's log>`, when there is one.
+fn last_line(log: &Path) -> String {
+    std::fs::read_to_string(log)
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .rev()
+                .find(|l| !l.trim().is_empty())
+                .map(str::to_owned)
+        })
+        .map(|l| format!(": {}", l.trim()))
+        .unwrap_or_default()
+}

@@ -1,0 +1,96 @@
+#!/bin/sh
+# benchvm guest init: PID 1 of the initramfs collect builds
+# (collect/src/guest/initramfs.rs). It mounts the host's root read-only over
+# 9p under a tmpfs overlay, formats the scratch disk, and runs the host's own
+# collect binary as the guest agent inside that root. Kernel command line:
+#   benchvm.agent=PATH  absolute host path of the collect binary
+#   benchvm.job=PATH    absolute host path of the job (JSON)
+#   benchvm.probe=1     only start the agent to say it is ready (accel probe)
+# Lines starting with BENCHVM- on the console are read by the host.
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root
+
+say() { echo "benchvm-init: $*"; }
+die() {
+    echo "BENCHVM-INIT-FAILED: $*"
+    sync
+    poweroff -f
+}
+# wait_for SECONDS COMMAND...: polls COMMAND every 0.1 s until it succeeds.
+wait_for() {
+    n=$(($1 * 10))
+    shift
+    until "$@"; do
+        n=$((n - 1))
+        [ "$n" -gt 0 ] || return 1
+        sleep 0.1
+    done
+}
+# disk SERIAL: the /dev node of the virtio disk with that serial.
+disk() {
+    for d in /sys/block/vd* /sys/block/xvd*; do
+        [ -e "$d" ] || continue
+        if [ "$(cat "$d/serial" 2>/dev/null)" = "$1" ]; then
+            [ -b "/dev/${d##*/}" ] && echo "/dev/${d##*/}" && return 0
+        fi
+    done
+    return 1
+}
+has_disk() { disk "$1" >/dev/null; }
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+AGENT= JOB= PROBE=
+for w in $(cat /proc/cmdline); do
+    case "$w" in
+    benchvm.agent=*) AGENT="${w#*=}" ;;
+    benchvm.job=*) JOB="${w#*=}" ;;
+    benchvm.probe=*) PROBE="${w#*=}" ;;
+    esac
+done
+[ -n "$AGENT" ] || die "no benchvm.agent= on the kernel command line"
+
+while read -r m; do
+    insmod "/lib/modules/$m" 2>/dev/null || say "insmod $m failed (skipped)"
+done </etc/benchvm-modules
+
+mkdir -p /newroot /ovl /merged
+wait_for 10 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /newroot ||
+    die "cannot mount the host root (9p tag hostroot)"
+mount -t tmpfs -o mode=0755 tmpfs /ovl
+mkdir -p /ovl/upper /ovl/work
+mount -t overlay overlay -o lowerdir=/newroot,upperdir=/ovl/upper,workdir=/ovl/work /merged ||
+    die "cannot mount the overlay on the host root"
+for fs in proc sys dev; do
+    mount -o bind "/$fs" "/merged/$fs" || die "cannot bind /$fs"
+done
+mkdir -p /merged/dev/pts /merged/dev/shm
+mount -t devpts devpts /merged/dev/pts
+mount -t tmpfs tmpfs /merged/dev/shm
+
+if [ -n "$PROBE" ]; then
+    chroot /merged "$AGENT" guest-agent
+    sync
+    poweroff -f
+fi
+
+wait_for 10 has_disk benchvm-scratch || die "no scratch disk (serial benchvm-scratch)"
+wait_for 10 has_disk benchvm-results || die "no results disk (serial benchvm-results)"
+SCRATCH=$(disk benchvm-scratch)
+RESULTS=$(disk benchvm-results)
+# The host's mkfs.ext4, from inside its root. Inode tables and journal are
+# written now, so no lazy-init thread writes during disk workloads.
+chroot /merged mkfs.ext4 -q -F -L benchvm-scratch \
+    -E lazy_itable_init=0,lazy_journal_init=0,nodiscard "$SCRATCH" ||
+    die "mkfs.ext4 $SCRATCH failed"
+mkdir -p /merged/mnt/benchvm-scratch
+mount -t ext4 "$SCRATCH" /merged/mnt/benchvm-scratch || die "cannot mount the scratch disk"
+
+chroot /merged "$AGENT" guest-agent --job "$JOB" --results "$RESULTS" \
+    --scratch /mnt/benchvm-scratch
+say "agent exited with status $?"
+umount /merged/mnt/benchvm-scratch
+sync
+poweroff -f

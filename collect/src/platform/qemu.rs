@@ -1,0 +1,516 @@
+//! KVM: QEMU guests that boot a Debian kernel with collect's own initramfs
+//! and run the host's own root (read-only 9p under a tmpfs overlay), so
+//! they run the very same tool binaries as native runs. One guest boots per
+//! workload and runs its warm-ups and repetitions in order; a guest that
+//! panics, hangs or vanishes costs the run it was in (dnr) and a fresh guest
+//! takes the remaining runs. With `--accel auto` KVM is probed by booting a
+//! guest under a deadline, and TCG is used when that fails.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File, OpenOptions};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use benchvm_format::metrics::Status;
+use serde::Serialize;
+
+use super::{steps, Platform, RunOutcome, RunRequest};
+use crate::guest::agent::{Job, JobRun};
+use crate::guest::drive::{self, Report};
+use crate::guest::initramfs::{self, Initramfs};
+use crate::guest::kernel::{self, GuestKernel};
+use crate::guest::qemu::{self, Accel, Drive, QemuCommand};
+use crate::guest::{RESULTS_SERIAL, SCRATCH_MOUNT, SCRATCH_SERIAL};
+use crate::runfolder::RunFolder;
+use crate::suite::GuestSize;
+use crate::workload::{StepContext, Steps};
+
+pub use crate::guest::drive::Timeouts;
+
+/// Where generated configs go inside the run folder.
+const CONFIG_DIR: &str = "config/kvm";
+/// Size of the sparse results disk; records are a few KiB each.
+const RESULTS_DISK_BYTES: u64 = 256 << 20;
+/// How long a KVM probe guest may take to say it is ready.
+const KVM_PROBE: Duration = Duration::from_secs(20);
+
+/// `--accel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccelChoice {
+    /// KVM if a probe guest boots under it, else TCG with a warning.
+    Auto,
+    Kvm,
+    Tcg,
+}
+
+impl AccelChoice {
+    fn name(self) -> &'static str {
+        match self {
+            AccelChoice::Auto => "auto",
+            AccelChoice::Kvm => "kvm",
+            AccelChoice::Tcg => "tcg",
+        }
+    }
+}
+
+impl Timeouts {
+    /// Defaults: boot is slow under emulation; cleanup as native.
+    pub fn for_accel(accel: Accel) -> Self {
+        Timeouts {
+            boot: Duration::from_secs(match accel {
+                Accel::Kvm => 60,
+                Accel::Tcg => 180,
+            }),
+            cleanup: steps::CLEANUP,
+            margin: Duration::from_secs(60),
+        }
+    }
+}
+
+/// What the kvm platform is set up from.
+#[derive(Debug, Clone)]
+pub struct QemuSettings {
+    /// `--kernel`; default: the newest fetched or /boot kernel.
+    pub kernel: Option<PathBuf>,
+    /// Cache folder (fetched kernel, built initramfs).
+    pub cache: PathBuf,
+    /// Folder for disk images, jobs and live console logs (absolute).
+    pub work: PathBuf,
+    /// The collect binary the guests run as their agent (absolute).
+    pub agent: PathBuf,
+    pub accel: AccelChoice,
+    pub guest: GuestSize,
+    /// `None`: [`Timeouts::for_accel`].
+    pub timeouts: Option<Timeouts>,
+    /// Where generated command lines, jobs and probe logs are recorded.
+    pub folder: Option<Arc<RunFolder>>,
+}
+
+/// The kvm platform.
+#[derive(Debug)]
+pub struct Qemu {
+    s: QemuSettings,
+    kernel: GuestKernel,
+    initramfs: Initramfs,
+    accel: Accel,
+    timeouts: Timeouts,
+    /// QEMU cache mode of the scratch disk.
+    cache_mode: &'static str,
+    facts: BTreeMap<String, String>,
+    boots: Vec<f64>,
+    guests: u32,
+}
+
+/// `boot.json` of each run.
+#[derive(Debug, Serialize)]
+struct BootRecord<'a> {
+    guest: &'a str,
+    accel: Accel,
+    /// Host monotonic seconds from QEMU's start to the agent's ready marker.
+    boot_to_ready_s: Option<f64>,
+    /// The guest's uptime at that marker.
+    ready_uptime_s: Option<f64>,
+    /// Runs the guest was given, in order, and this run's place among them.
+    runs: Vec<&'a str>,
+    position: usize,
+    qemu_ended: &'a str,
+    failure: Option<&'a str>,
+    command_line: &'a str,
+}
+
+impl Qemu {
+    /// Finds the kernel, builds the initramfs, chooses the accelerator
+    /// (probing KVM when asked to) and boots one guest to check the setup.
+    pub fn new(s: QemuSettings) -> Result<Self> {
+        for (what, p) in [("collect binary", &s.agent), ("work folder", &s.work)] {
+            if p.to_string_lossy().contains(char::is_whitespace) || !p.is_absolute() {
+                bail!(
+                    "{what} {}: guests need an absolute path without spaces (it goes on the kernel command line)",
+                    p.display()
+                );
+            }
+        }
+        fs::create_dir_all(&s.work).with_context(|| format!("creating {}", s.work.display()))?;
+        let kernel = kernel::find(s.kernel.as_deref(), &s.cache)?;
+        let initramfs = initramfs::build(&kernel, &s.cache)?;
+        let cache_mode = if supports_direct_io(&s.work) {
+            "none"
+        } else {
+            "writeback"
+        };
+        let mut facts = BTreeMap::new();
+        let mut put = |k: &str, v: String| facts.insert(k.to_owned(), v);
+        put("accel_requested", s.accel.name().into());
+        put("qemu_version", qemu::version());
+        put("machine", qemu::machine_type());
+        put("guest_kernel", kernel.version.clone());
+        put("guest_kernel_path", kernel.vmlinuz.display().to_string());
+        put("guest_modules", kernel.modules.display().to_string());
+        put("initramfs_sha256", initramfs.sha256.clone());
+        put("initramfs_modules", initramfs.modules.len().to_string());
+        put(
+            "host_kernel",
+            fs::read_to_string("/proc/sys/kernel/osrelease")
+                .unwrap_or_default()
+                .trim()
+                .into(),
+        );
+        put("vcpus", s.guest.vcpus.to_string());
+        put("memory_mib", s.guest.memory_mib.to_string());
+        put("scratch_gib", s.guest.scratch_gib.to_string());
+        put("scratch_cache", cache_mode.into());
+        put(
+            "root",
+            "host / over virtio-9p, read-only, tmpfs overlay".into(),
+        );
+        let mut q = Qemu {
+            timeouts: s
+                .timeouts
+                .unwrap_or_else(|| Timeouts::for_accel(Accel::Tcg)),
+            s,
+            kernel,
+            initramfs,
+            accel: Accel::Tcg,
+            cache_mode,
+            facts,
+            boots: Vec::new(),
+            guests: 0,
+        };
+        q.accel = q.choose_accel()?;
+        q.timeouts = q.s.timeouts.unwrap_or_else(|| Timeouts::for_accel(q.accel));
+        q.fact("accel", q.accel.name());
+        q.fact("cpu_model", q.accel.cpu());
+        Ok(q)
+    }
+
+    fn fact(&mut self, key: &str, value: &str) {
+        self.facts.insert(key.to_owned(), value.to_owned());
+    }
+
+    /// Probes KVM when asked, then makes sure a guest boots with the
+    /// accelerator chosen (the probe guest runs the agent, so this checks
+    /// kernel, initramfs, 9p root and collect binary at once).
+    fn choose_accel(&mut self) -> Result<Accel> {
+        let kvm_wanted = self.s.accel != AccelChoice::Tcg;
+        if kvm_wanted {
+            let kvm = if Path::new("/dev/kvm").exists() {
+                let r = self.probe(Accel::Kvm, KVM_PROBE)?;
+                match &r.failure {
+                    None => Ok(r),
+                    Some(f) => Err(f.clone()),
+                }
+            } else {
+                Err("/dev/kvm does not exist".to_owned())
+            };
+            match kvm {
+                Ok(r) => {
+                    self.fact("kvm_probe", "ok: a KVM guest booted");
+                    self.record_check(&r);
+                    return Ok(Accel::Kvm);
+                }
+                Err(why) if self.s.accel == AccelChoice::Kvm => {
+                    bail!("--accel kvm: the KVM probe guest failed: {why}; use --accel tcg or auto")
+                }
+                Err(why) => {
+                    log::warn!(
+                        "=================================================================="
+                    );
+                    log::warn!("KVM DOES NOT WORK HERE: {why}");
+                    log::warn!("kvm runs fall back to TCG (software emulation): their numbers are");
+                    log::warn!("TCG numbers, marked accel=tcg and emulated=true in the bundle");
+                    log::warn!(
+                        "=================================================================="
+                    );
+                    self.fact("kvm_probe", &format!("failed: {why}"));
+                }
+            }
+        } else {
+            self.fact("kvm_probe", "not run (--accel tcg)");
+        }
+        let boot = Timeouts::for_accel(Accel::Tcg).boot;
+        let r = self.probe(Accel::Tcg, boot)?;
+        if let Some(f) = &r.failure {
+            bail!(
+                "the check guest (TCG) did not boot: {f}; see {}",
+                self.s.work.join("probe-tcg-console.log").display()
+            );
+        }
+        self.record_check(&r);
+        Ok(Accel::Tcg)
+    }
+
+    fn record_check(&mut self, r: &Report) {
+        if let Some(t) = r.boot_to_ready_s {
+            self.fact("check_boot_to_ready_s", &format!("{t:.3}"));
+            log::info!("guest boot to ready: {t:.1} s");
+        }
+        if let Some(u) = r.ready_uptime_s {
+            self.fact("check_ready_uptime_s", &format!("{u:.3}"));
+        }
+    }
+
+    /// Boots a probe guest that only says it is ready and powers off.
+    fn probe(&mut self, accel: Accel, boot: Duration) -> Result<Report> {
+        let name = format!("probe-{}", accel.name());
+        log::info!(
+            "booting a {} probe guest (deadline {} s)",
+            accel.name(),
+            boot.as_secs()
+        );
+        let cmd = self.command(accel).kernel_arg("benchvm.probe", "1");
+        self.record_config(
+            &format!("{name}.cmdline"),
+            format!("{}\n", cmd.line()).as_bytes(),
+        )?;
+        let console = self.s.work.join(format!("{name}-console.log"));
+        let qemu_log = self.s.work.join(format!("{name}-qemu.log"));
+        let timeouts = Timeouts {
+            boot,
+            cleanup: Duration::ZERO,
+            margin: Duration::from_secs(20),
+        };
+        let job = Job {
+            runs: Vec::new(),
+            cleanup_s: 0,
+        };
+        let start = Instant::now();
+        let report = drive::run(&cmd.argv(), &job, timeouts, &console, &qemu_log, None)?;
+        log::info!(
+            "{name}: {} after {:.1} s",
+            report.failure.as_deref().unwrap_or("ready"),
+            start.elapsed().as_secs_f64()
+        );
+        for (src, dest) in [(&console, "console.log"), (&qemu_log, "qemu.log")] {
+            let bytes = fs::read(src).unwrap_or_default();
+            self.record_config(&format!("{name}-{dest}"), &bytes)?;
+        }
+        Ok(report)
+    }
+
+    /// The command line every guest shares.
+    fn command(&self, accel: Accel) -> QemuCommand {
+        QemuCommand::new(accel, &self.kernel.vmlinuz, &self.initramfs.path)
+            .memory_mib(self.s.guest.memory_mib)
+            .vcpus(self.s.guest.vcpus)
+            .host_root()
+            .kernel_arg("benchvm.agent", &self.s.agent.to_string_lossy())
+    }
+
+    fn record_config(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        match &self.s.folder {
+            Some(f) => f.write_file(&format!("{CONFIG_DIR}/{name}"), bytes),
+            None => Ok(()),
+        }
+    }
+
+    /// Boots one guest for `batch` and reports the runs it finished, and
+    /// the run it failed in, to `done` (indices offset by `first`).
+    /// Returns how many runs were reported.
+    fn one_guest(
+        &mut self,
+        batch: &[RunRequest<'_>],
+        first: usize,
+        done: &mut dyn FnMut(usize, RunOutcome) -> Result<()>,
+    ) -> Result<usize> {
+        self.guests += 1;
+        let tag = format!("guest-{:03}", self.guests);
+        let work = &self.s.work;
+        let scratch = work.join(format!("{tag}-scratch.img"));
+        let results = work.join(format!("{tag}-results.img"));
+        let job_path = work.join(format!("{tag}-job.json"));
+        let console = work.join(format!("{tag}-console.log"));
+        let qemu_log = work.join(format!("{tag}-qemu.log"));
+        sparse_file(&scratch, u64::from(self.s.guest.scratch_gib) << 30)?;
+        sparse_file(&results, RESULTS_DISK_BYTES)?;
+        let job = Job {
+            runs: batch
+                .iter()
+                .map(|r| JobRun {
+                    folder: r.name.clone(),
+                    steps: r.steps.clone(),
+                    deadline_s: r.deadline.as_secs(),
+                })
+                .collect(),
+            cleanup_s: self.timeouts.cleanup.as_secs(),
+        };
+        let job_bytes = serde_json::to_vec_pretty(&job)?;
+        fs::write(&job_path, &job_bytes)
+            .with_context(|| format!("writing {}", job_path.display()))?;
+        let cmd = self
+            .command(self.accel)
+            .kernel_arg("benchvm.job", &job_path.to_string_lossy())
+            .drive(Drive {
+                id: "scratch".into(),
+                path: scratch.clone(),
+                serial: SCRATCH_SERIAL.into(),
+                cache: self.cache_mode.into(),
+            })
+            .drive(Drive {
+                id: "results".into(),
+                path: results.clone(),
+                serial: RESULTS_SERIAL.into(),
+                cache: "writeback".into(),
+            });
+        let line = cmd.line();
+        self.record_config(&format!("{tag}.cmdline"), format!("{line}\n").as_bytes())?;
+        self.record_config(&format!("{tag}-job.json"), &job_bytes)?;
+        self.facts
+            .entry("qemu_command_line".into())
+            .or_insert_with(|| line.clone());
+
+        let report = drive::run(
+            &cmd.argv(),
+            &job,
+            self.timeouts,
+            &console,
+            &qemu_log,
+            Some(&results),
+        );
+        for f in [&scratch, &results, &job_path] {
+            let _ = fs::remove_file(f);
+        }
+        let report = report?;
+        if let Some(t) = report.boot_to_ready_s {
+            self.boots.push(t);
+            self.update_boot_facts();
+        }
+        let console_bytes = fs::read(&console).unwrap_or_default();
+        let qemu_bytes = fs::read(&qemu_log).unwrap_or_default();
+        let names: Vec<&str> = batch.iter().map(|r| r.name.as_str()).collect();
+        let mut reported = 0;
+        for (i, req) in batch.iter().enumerate() {
+            let record = report.finished.iter().find(|f| f.outcome.index == i);
+            let outcome = match record {
+                Some(f) => {
+                    for (name, bytes) in &f.files {
+                        fs::write(req.dir.join(name), bytes)?;
+                    }
+                    f.outcome.outcome.clone()
+                }
+                None => RunOutcome {
+                    status: Status::Dnr,
+                    wall_s: None,
+                    reason: Some(report.failure.clone().unwrap_or_else(|| {
+                        "the guest ended without a record of this run".to_owned()
+                    })),
+                    exit_code: None,
+                },
+            };
+            fs::write(req.dir.join("console.log"), &console_bytes)?;
+            if !qemu_bytes.is_empty() {
+                fs::write(req.dir.join("qemu.log"), &qemu_bytes)?;
+            }
+            let boot = BootRecord {
+                guest: &tag,
+                accel: self.accel,
+                boot_to_ready_s: report.boot_to_ready_s,
+                ready_uptime_s: report.ready_uptime_s,
+                runs: names.clone(),
+                position: i,
+                qemu_ended: &report.ended,
+                failure: report.failure.as_deref(),
+                command_line: &line,
+            };
+            fs::write(req.dir.join("boot.json"), serde_json::to_vec_pretty(&boot)?)?;
+            done(first + i, outcome)?;
+            reported += 1;
+            if record.is_none() {
+                break;
+            }
+        }
+        for f in [&console, &qemu_log] {
+            let _ = fs::remove_file(f);
+        }
+        Ok(reported)
+    }
+
+    fn update_boot_facts(&mut self) {
+        let n = self.boots.len() as f64;
+        let min = self.boots.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = self.boots.iter().copied().fold(0.0, f64::max);
+        let mean = self.boots.iter().sum::<f64>() / n;
+        self.fact("guests_booted", &self.boots.len().to_string());
+        self.fact("boot_to_ready_s_min", &format!("{min:.3}"));
+        self.fact("boot_to_ready_s_mean", &format!("{mean:.3}"));
+        self.fact("boot_to_ready_s_max", &format!("{max:.3}"));
+    }
+}
+
+impl Platform for Qemu {
+    fn name(&self) -> &'static str {
+        "kvm"
+    }
+
+    fn accel(&self) -> String {
+        self.accel.name().into()
+    }
+
+    fn emulated(&self) -> bool {
+        self.accel == Accel::Tcg
+    }
+
+    fn facts(&self) -> BTreeMap<String, String> {
+        self.facts.clone()
+    }
+
+    fn context(&self) -> StepContext {
+        StepContext {
+            scratch: PathBuf::from(SCRATCH_MOUNT),
+            cpus: self.s.guest.vcpus,
+            kernel_source: None,
+        }
+    }
+
+    fn execute(&mut self, steps: &Steps, dir: &Path, deadline: Duration) -> Result<RunOutcome> {
+        let req = RunRequest {
+            steps,
+            dir,
+            deadline,
+            name: dir.display().to_string(),
+        };
+        let mut out = None;
+        self.execute_all(std::slice::from_ref(&req), &mut |_, o| {
+            out = Some(o);
+            Ok(())
+        })?;
+        out.context("the guest reported no outcome")
+    }
+
+    fn execute_all(
+        &mut self,
+        runs: &[RunRequest<'_>],
+        done: &mut dyn FnMut(usize, RunOutcome) -> Result<()>,
+    ) -> Result<()> {
+        let mut next = 0;
+        while next < runs.len() {
+            // Each guest reports at least one run, so this ends.
+            next += self.one_guest(&runs[next..], next, done)?.max(1);
+        }
+        Ok(())
+    }
+}
+
+/// A sparse file of `len` bytes (a fresh raw disk).
+fn sparse_file(path: &Path, len: u64) -> Result<()> {
+    let _ = fs::remove_file(path);
+    File::create(path)
+        .and_then(|f| f.set_len(len))
+        .with_context(|| format!("creating disk image {}", path.display()))
+}
+
+/// Whether files in `dir` can be opened with O_DIRECT (QEMU's cache=none).
+fn supports_direct_io(dir: &Path) -> bool {
+    let probe = dir.join(".direct-io-probe");
+    let ok = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .custom_flags(nix::fcntl::OFlag::O_DIRECT.bits())
+        .open(&probe)
+        .is_ok();
+    let _ = fs::remove_file(&probe);
+    ok
+}
