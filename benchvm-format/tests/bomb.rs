@@ -2,10 +2,12 @@
 //! 600 MiB of zeros, which zstd squeezes into a few KiB.
 //!
 //! What bounds the reader's memory, whatever the bundle: the 256 KiB input
-//! buffer, the 64 KiB copy buffer, the zstd window (at most 2^27 bytes, by
-//! `Limits::window_log_max`, checked before decoding), the manifest (at most
-//! `Limits::max_manifest`) and the entries the caller keeps (at most
-//! `Limits::max_kept`). Verifying streams everything else.
+//! buffer, the decoded chunks on their way from the decompressing thread to
+//! the checking one (at most `(frame::PIPELINE_DEPTH + 2) x frame::CHUNK`),
+//! the zstd window (at most 2^27 bytes, by `Limits::window_log_max`, checked
+//! before decoding), the manifest (at most `Limits::max_manifest`) and the
+//! entries the caller keeps (at most `Limits::max_kept`). Verifying streams
+//! everything else.
 #![allow(clippy::unwrap_used)]
 
 mod common;
