@@ -35,9 +35,11 @@ debs="$dest/debs"
 mkdir -p "$debs"
 if ! compgen -G "$debs/${pkg}_*.deb" >/dev/null; then
     echo "downloading $pkg" >&2
-    # apt-get download writes into the current folder; run as _apt if root
-    # cannot hand the download to the sandbox user, apt only warns.
-    (cd "$debs" && apt-get download "$pkg" >&2)
+    # As root, apt would hand the download to its _apt sandbox user, who
+    # may not be allowed to write here: download as root instead.
+    sandbox=()
+    [[ $EUID -eq 0 ]] && sandbox=(-o APT::Sandbox::User=root)
+    (cd "$debs" && apt-get "${sandbox[@]}" download "$pkg" >&2)
 fi
 deb="$(compgen -G "$debs/${pkg}_*.deb" | head -n 1)"
 

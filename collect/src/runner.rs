@@ -85,6 +85,7 @@ pub fn execute(
         let how = How {
             accel: platform.accel(),
             emulated: platform.emulated(),
+            guests: platform.guests(),
             steps: &steps,
         };
         let mut finished = 0;
@@ -153,6 +154,7 @@ fn groups(runs: &[PlannedRun]) -> Vec<&[PlannedRun]> {
 struct How<'a> {
     accel: String,
     emulated: bool,
+    guests: Option<u32>,
     steps: &'a crate::workload::Steps,
 }
 
@@ -212,8 +214,8 @@ fn metric_rows(
         unit: benchvm_format::metrics::Unit::Seconds,
         direction: benchvm_format::metrics::Direction::Lower,
         repetition,
-        guest: None,
-        n_guests: None,
+        guest: how.guests.map(|_| 1),
+        n_guests: how.guests,
         stressor: None,
         role: None,
         status: outcome.status,

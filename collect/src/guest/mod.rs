@@ -1,8 +1,24 @@
 //! Guests that boot from the host's own root (see
-//! ../shared/recipes/hostfs-guest.md): the guest kernel, the initramfs
-//! collect builds itself, the agent that runs inside the guest, the
-//! results channel back to the host, and the console markers between them.
-//! Shared by the QEMU/KVM platform and, later, Xen.
+//! ../shared/recipes/hostfs-guest.md), shared by the QEMU/KVM platform and,
+//! later, Xen.
+//!
+//! How a guest runs a workload:
+//! 1. [`kernel`] finds the guest kernel and its modules; [`initramfs`]
+//!    builds (once, cached) a `newc` archive ([`cpio`]) with a static
+//!    busybox, the module closure ([`modules`]) and `init.sh`.
+//! 2. The host writes a job ([`agent::Job`]: the runs, their steps and
+//!    deadlines) and starts QEMU ([`qemu`], [`session`]) with the host root
+//!    shared read-only over 9p, a fresh scratch disk and a fresh results
+//!    disk.
+//! 3. The init mounts the host root under a tmpfs overlay, formats and
+//!    mounts the scratch disk at [`SCRATCH_MOUNT`], and starts the host's
+//!    own `collect guest-agent` in that root.
+//! 4. The agent prints `BENCHVM-READY`, runs each run with the same code as
+//!    native runs, and writes one record per finished run to the results
+//!    disk ([`results`]), announcing each on the console ([`console`]).
+//! 5. [`drive`] follows the console with a deadline per stage and, once
+//!    QEMU is gone, reads the records: finished runs keep their outcome; the
+//!    run a guest panicked, hung or vanished in becomes dnr.
 
 pub mod agent;
 pub mod console;

@@ -49,6 +49,12 @@ pub trait Platform: std::fmt::Debug {
     fn accel(&self) -> String;
     /// True when the numbers come from software emulation.
     fn emulated(&self) -> bool;
+    /// Guests running at once when this platform runs a workload (the
+    /// `n_guests` of its metric rows, each row's `guest` being 1); `None`
+    /// when workloads run on the host itself.
+    fn guests(&self) -> Option<u32> {
+        None
+    }
     /// Facts recorded in `env/summary.json` under `platforms.<name>`.
     fn facts(&self) -> BTreeMap<String, String>;
     /// Where workloads run: scratch folder and CPU count.

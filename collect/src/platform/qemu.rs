@@ -7,8 +7,7 @@
 //! guest under a deadline, and TCG is used when that fails.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File, OpenOptions};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -34,6 +33,7 @@ pub use crate::guest::drive::Timeouts;
 const CONFIG_DIR: &str = "config/kvm";
 /// Size of the sparse results disk; records are a few KiB each.
 const RESULTS_DISK_BYTES: u64 = 256 << 20;
+const BANNER: &str = "==================================================================";
 /// How long a KVM probe guest may take to say it is ready.
 const KVM_PROBE: Duration = Duration::from_secs(20);
 
@@ -134,9 +134,15 @@ impl Qemu {
             }
         }
         fs::create_dir_all(&s.work).with_context(|| format!("creating {}", s.work.display()))?;
+        // Guests run this copy: rebuilding collect during a run cannot
+        // change the agent under its later guests.
+        let agent = s.work.join("collect-agent");
+        fs::copy(&s.agent, &agent)
+            .with_context(|| format!("copying {} to {}", s.agent.display(), agent.display()))?;
+        let s = QemuSettings { agent, ..s };
         let kernel = kernel::find(s.kernel.as_deref(), &s.cache)?;
         let initramfs = initramfs::build(&kernel, &s.cache)?;
-        let cache_mode = if supports_direct_io(&s.work) {
+        let cache_mode = if qemu::supports_direct_io(&s.work) {
             "none"
         } else {
             "writeback"
@@ -151,13 +157,8 @@ impl Qemu {
         put("guest_modules", kernel.modules.display().to_string());
         put("initramfs_sha256", initramfs.sha256.clone());
         put("initramfs_modules", initramfs.modules.len().to_string());
-        put(
-            "host_kernel",
-            fs::read_to_string("/proc/sys/kernel/osrelease")
-                .unwrap_or_default()
-                .trim()
-                .into(),
-        );
+        let host_kernel = fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+        put("host_kernel", host_kernel.trim().into());
         put("vcpus", s.guest.vcpus.to_string());
         put("memory_mib", s.guest.memory_mib.to_string());
         put("scratch_gib", s.guest.scratch_gib.to_string());
@@ -216,13 +217,9 @@ impl Qemu {
                 }
                 Err(why) => {
                     log::warn!(
-                        "=================================================================="
-                    );
-                    log::warn!("KVM DOES NOT WORK HERE: {why}");
-                    log::warn!("kvm runs fall back to TCG (software emulation): their numbers are");
-                    log::warn!("TCG numbers, marked accel=tcg and emulated=true in the bundle");
-                    log::warn!(
-                        "=================================================================="
+                        "\n{BANNER}\nKVM DOES NOT WORK HERE: {why}\nkvm runs fall back to TCG \
+                         (software emulation): their numbers are TCG numbers, marked \
+                         accel=tcg and emulated=true in the bundle\n{BANNER}"
                     );
                     self.fact("kvm_probe", &format!("failed: {why}"));
                 }
@@ -323,8 +320,8 @@ impl Qemu {
         let job_path = work.join(format!("{tag}-job.json"));
         let console = work.join(format!("{tag}-console.log"));
         let qemu_log = work.join(format!("{tag}-qemu.log"));
-        sparse_file(&scratch, u64::from(self.s.guest.scratch_gib) << 30)?;
-        sparse_file(&results, RESULTS_DISK_BYTES)?;
+        qemu::sparse_file(&scratch, u64::from(self.s.guest.scratch_gib) << 30)?;
+        qemu::sparse_file(&results, RESULTS_DISK_BYTES)?;
         let job = Job {
             runs: batch
                 .iter()
@@ -452,6 +449,10 @@ impl Platform for Qemu {
         self.accel == Accel::Tcg
     }
 
+    fn guests(&self) -> Option<u32> {
+        Some(1)
+    }
+
     fn facts(&self) -> BTreeMap<String, String> {
         self.facts.clone()
     }
@@ -491,26 +492,4 @@ impl Platform for Qemu {
         }
         Ok(())
     }
-}
-
-/// A sparse file of `len` bytes (a fresh raw disk).
-fn sparse_file(path: &Path, len: u64) -> Result<()> {
-    let _ = fs::remove_file(path);
-    File::create(path)
-        .and_then(|f| f.set_len(len))
-        .with_context(|| format!("creating disk image {}", path.display()))
-}
-
-/// Whether files in `dir` can be opened with O_DIRECT (QEMU's cache=none).
-fn supports_direct_io(dir: &Path) -> bool {
-    let probe = dir.join(".direct-io-probe");
-    let ok = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .custom_flags(nix::fcntl::OFlag::O_DIRECT.bits())
-        .open(&probe)
-        .is_ok();
-    let _ = fs::remove_file(&probe);
-    ok
 }
