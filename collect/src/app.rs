@@ -136,6 +136,10 @@ fn run_suite(args: &RunArgs) -> Result<()> {
         ]);
     }
     tools::check(&requirements)?;
+    if kvm {
+        // Fail before anything starts when guests cannot boot.
+        guest::kernel::find(args.kernel.as_deref(), &args.cache)?;
+    }
 
     let host = nix::unistd::gethostname()
         .ok()

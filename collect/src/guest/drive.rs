@@ -189,3 +189,166 @@ fn last_line(log: &Path) -> String {
         .map(|l| format!(": {}", l.trim()))
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::guest::agent::JobRun;
+    use crate::platform::RunOutcome;
+    use crate::workload::Steps;
+    use benchvm_format::metrics::Status;
+
+    fn job(deadline_s: u64) -> Job {
+        Job {
+            runs: vec![JobRun {
+                folder: "runs/kvm/overall/x/rep-01".into(),
+                steps: Steps {
+                    setup: Vec::new(),
+                    measured: vec!["true".into()],
+                    cleanup: Vec::new(),
+                },
+                deadline_s,
+            }],
+            cleanup_s: 0,
+        }
+    }
+
+    fn quick() -> Timeouts {
+        Timeouts {
+            boot: Duration::from_secs(10),
+            cleanup: Duration::ZERO,
+            margin: Duration::from_secs(1),
+        }
+    }
+
+    /// Runs `script` as if it were QEMU; `record` is written to the results
+    /// disk first, as an agent would have.
+    fn guest(script: &str, job: &Job, record: Option<&[u8]>) -> (Report, String, Duration) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let disk = dir.path().join("results.img");
+        std::fs::File::create(&disk)
+            .and_then(|f| f.set_len(1 << 20))
+            .expect("disk");
+        if let Some(payload) = record {
+            let mut w = results::RecordWriter::open(&disk).expect("open");
+            w.append(payload).expect("append");
+        }
+        let console = dir.path().join("console.log");
+        let argv = vec!["sh".to_owned(), "-c".to_owned(), script.to_owned()];
+        let start = Instant::now();
+        let report = run(
+            &argv,
+            job,
+            quick(),
+            &console,
+            &dir.path().join("qemu.log"),
+            Some(&disk),
+        )
+        .expect("run");
+        let log = std::fs::read_to_string(&console).expect("console");
+        (report, log, start.elapsed())
+    }
+
+    fn record() -> Vec<u8> {
+        let outcome = GuestOutcome {
+            index: 0,
+            folder: "runs/kvm/overall/x/rep-01".into(),
+            outcome: RunOutcome {
+                status: Status::Ok,
+                wall_s: Some(1.5),
+                reason: None,
+                exit_code: Some(0),
+            },
+            started_uptime_s: 2.0,
+            ended_uptime_s: 3.5,
+        };
+        results::pack(&[
+            (
+                OUTCOME_FILE.to_owned(),
+                serde_json::to_vec(&outcome).expect("json"),
+            ),
+            ("stdout.log".to_owned(), b"out\n".to_vec()),
+        ])
+        .expect("pack")
+    }
+
+    #[test]
+    fn a_clean_guest_gives_its_records() {
+        let script = "echo boot; echo BENCHVM-READY 2.5; echo BENCHVM-BEGIN 0 x; \
+                      echo BENCHVM-END 0 ok; echo BENCHVM-DONE";
+        let (report, log, _) = guest(script, &job(10), Some(&record()));
+        assert_eq!(report.failure, None);
+        assert_eq!(report.ended, "exit status 0");
+        assert_eq!(report.ready_uptime_s, Some(2.5));
+        assert!(report.boot_to_ready_s.is_some_and(|t| t >= 0.0));
+        assert_eq!(report.finished.len(), 1);
+        assert_eq!(report.finished[0].outcome.outcome.wall_s, Some(1.5));
+        assert_eq!(
+            report.finished[0].files,
+            [("stdout.log".to_owned(), b"out\n".to_vec())]
+        );
+        assert!(log.starts_with("boot\n"));
+    }
+
+    #[test]
+    fn a_crash_is_reported_with_qemus_last_words() {
+        let script = "echo BENCHVM-READY 1; echo BENCHVM-BEGIN 0 x; \
+                      echo 'qemu: something broke' >&2; exit 3";
+        let (report, _, _) = guest(script, &job(10), None);
+        let failure = report.failure.expect("failure");
+        assert!(
+            failure.contains("QEMU crashed (exit status 3)"),
+            "{failure}"
+        );
+        assert!(failure.contains("something broke"), "{failure}");
+        assert!(report.finished.is_empty());
+    }
+
+    #[test]
+    fn a_hang_is_killed_at_the_run_deadline() {
+        let script = "echo BENCHVM-READY 1; echo BENCHVM-BEGIN 0 x; exec sleep 60";
+        let (report, _, took) = guest(script, &job(1), None);
+        let failure = report.failure.expect("failure");
+        assert!(failure.starts_with("guest hung (run runs/kvm"), "{failure}");
+        assert_eq!(report.ended, "killed");
+        // 1 s deadline + 0 cleanup + 1 s margin
+        assert!(took < Duration::from_secs(10), "{took:?}");
+    }
+
+    #[test]
+    fn a_panic_ends_the_guest_and_names_the_panic() {
+        let script = "echo BENCHVM-READY 1; echo BENCHVM-BEGIN 0 x; \
+                      echo '[ 3.1] Kernel panic - not syncing: test'; exec sleep 60";
+        let (report, log, took) = guest(script, &job(60), None);
+        let failure = report.failure.expect("failure");
+        assert_eq!(
+            failure,
+            "guest kernel panic: Kernel panic - not syncing: test"
+        );
+        assert!(log.contains("Kernel panic"));
+        // QEMU did not exit by itself: killed after the margin.
+        assert_eq!(report.ended, "killed");
+        assert!(took < Duration::from_secs(10), "{took:?}");
+    }
+
+    #[test]
+    fn a_guest_that_never_gets_ready_is_a_boot_hang() {
+        let script = "echo 'Probing EDD'; exec sleep 60";
+        let mut t = quick();
+        t.boot = Duration::from_secs(1);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let argv = vec!["sh".to_owned(), "-c".to_owned(), script.to_owned()];
+        let report = run(
+            &argv,
+            &job(10),
+            t,
+            &dir.path().join("c.log"),
+            &dir.path().join("q.log"),
+            None,
+        )
+        .expect("run");
+        let failure = report.failure.expect("failure");
+        assert!(failure.starts_with("guest hung (boot"), "{failure}");
+        assert_eq!(report.boot_to_ready_s, None);
+    }
+}

@@ -34,10 +34,10 @@ const MODULE_LIST: &str = "etc/benchvm-modules";
 
 #[derive(Debug, thiserror::Error)]
 pub enum InitramfsError {
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error(transparent)]
     Modules(#[from] modules::ModuleError),
@@ -48,9 +48,9 @@ pub enum InitramfsError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> InitramfsError + '_ {
-    move |source| InitramfsError::Io {
+    move |error| InitramfsError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     }
 }
 

@@ -12,10 +12,10 @@ pub const HOW_TO_GET: &str = "run scripts/fetch-guest-kernel.sh (downloads Debia
 pub enum KernelError {
     #[error("no guest kernel: {searched} hold no vmlinuz-*; {HOW_TO_GET}")]
     NotFound { searched: String },
-    #[error("guest kernel {}: {source}", path.display())]
+    #[error("guest kernel {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("guest kernel {}: not a bzImage with a version string, and its name is not vmlinuz-VERSION", path.display())]
     NoVersion { path: PathBuf },
@@ -44,9 +44,9 @@ pub struct GuestKernel {
 /// Finds the guest kernel and its modules.
 pub fn find(explicit: Option<&Path>, cache: &Path) -> Result<GuestKernel, KernelError> {
     let vmlinuz = match explicit {
-        Some(p) => std::fs::canonicalize(p).map_err(|source| KernelError::Read {
+        Some(p) => std::fs::canonicalize(p).map_err(|error| KernelError::Read {
             path: p.to_path_buf(),
-            source,
+            error,
         })?,
         None => {
             let dirs = [
@@ -125,9 +125,9 @@ fn version_key(v: &str) -> Vec<(u64, String)> {
 /// `kernel_version` field points at, Documentation/arch/x86/boot.rst),
 /// else from a `vmlinuz-VERSION` file name.
 pub fn version_of(vmlinuz: &Path) -> Result<String, KernelError> {
-    let bytes = std::fs::read(vmlinuz).map_err(|source| KernelError::Read {
+    let bytes = std::fs::read(vmlinuz).map_err(|error| KernelError::Read {
         path: vmlinuz.to_path_buf(),
-        source,
+        error,
     })?;
     if let Some(v) = bzimage_version(&bytes) {
         return Ok(v);

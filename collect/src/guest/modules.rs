@@ -25,10 +25,10 @@ pub const GUEST_MODULES: &[&str] = &[
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModuleError {
-    #[error("reading {}: {source}", path.display())]
+    #[error("reading {}: {error}", path.display())]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error(
         "module {name} is neither in {dir}/modules.dep nor built in (modules.builtin); \
@@ -71,7 +71,7 @@ impl ModuleIndex {
                 Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => {
                     Ok(String::new())
                 }
-                Err(source) => Err(ModuleError::Read { path, source }),
+                Err(error) => Err(ModuleError::Read { path, error }),
             }
         };
         let mut index = Self::parse(
