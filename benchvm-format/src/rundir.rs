@@ -110,6 +110,18 @@ fn walk(dir: &Path, prefix: &str, out: &mut Vec<Source>) -> Result<(), PackError
 /// name (`<label>-<id12>.tar.zst`). Reads every file once (see
 /// [`write::stage`]).
 pub fn pack(run_dir: &Path, dest: Option<&Path>, default_dir: &Path) -> Result<Packed, PackError> {
+    pack_with_hook(run_dir, dest, default_dir, &|| {})
+}
+
+/// [`pack`], calling `staged` once the bulk of the bundle sits in its
+/// temporary file and before the bundle is committed under its name (the
+/// collector's crash tests kill it there).
+pub fn pack_with_hook(
+    run_dir: &Path,
+    dest: Option<&Path>,
+    default_dir: &Path,
+    staged_hook: &dyn Fn(),
+) -> Result<Packed, PackError> {
     let (meta, sources) = sources(run_dir)?;
     let dir = match dest {
         Some(d) => write::parent_dir(d),
@@ -124,6 +136,7 @@ pub fn pack(run_dir: &Path, dest: Option<&Path>, default_dir: &Path) -> Result<P
         None => dir.join(manifest::file_name(&staged.manifest.label, &staged.id)),
     };
     let (id, files) = (staged.id, staged.manifest.files.len() + 1);
+    staged_hook();
     let bytes = staged.write_file(&path)?;
     Ok(Packed {
         path,

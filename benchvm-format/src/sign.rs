@@ -47,9 +47,16 @@ pub fn signature_path(bundle: &Path) -> PathBuf {
 
 /// A new unencrypted key pair as (secret key file text, public key file text).
 pub fn generate_keypair() -> Result<(String, String), SignError> {
-    let kp = KeyPair::generate_unencrypted_keypair().map_err(|e| SignError::SecretKey(e.to_string()))?;
-    let sk = kp.sk.to_box(Some("benchvm signing key")).map_err(|e| SignError::SecretKey(e.to_string()))?;
-    let pk = kp.pk.to_box().map_err(|e| SignError::PublicKey(e.to_string()))?;
+    let kp =
+        KeyPair::generate_unencrypted_keypair().map_err(|e| SignError::SecretKey(e.to_string()))?;
+    let sk = kp
+        .sk
+        .to_box(Some("benchvm signing key"))
+        .map_err(|e| SignError::SecretKey(e.to_string()))?;
+    let pk = kp
+        .pk
+        .to_box()
+        .map_err(|e| SignError::PublicKey(e.to_string()))?;
     Ok((sk.into_string(), pk.into_string()))
 }
 
@@ -87,23 +94,43 @@ fn key_id(keynum: &[u8]) -> String {
 }
 
 /// Checks `signature` over `manifest_bytes` against the trusted public key.
-pub fn verify(manifest_bytes: &[u8], signature: &str, public_key: &str) -> Result<Signed, SignError> {
+pub fn verify(
+    manifest_bytes: &[u8],
+    signature: &str,
+    public_key: &str,
+) -> Result<Signed, SignError> {
     let pk = PublicKeyBox::from_string(public_key)
         .and_then(|b| b.into_public_key())
         .map_err(|e| SignError::PublicKey(e.to_string()))?;
-    let sig = SignatureBox::from_string(signature).map_err(|e| SignError::Malformed(e.to_string()))?;
+    let sig =
+        SignatureBox::from_string(signature).map_err(|e| SignError::Malformed(e.to_string()))?;
     if sig.keynum() != pk.keynum() {
-        return Err(SignError::WrongKey { signer: key_id(sig.keynum()), trusted: key_id(pk.keynum()) });
+        return Err(SignError::WrongKey {
+            signer: key_id(sig.keynum()),
+            trusted: key_id(pk.keynum()),
+        });
     }
-    minisign::verify(&pk, &sig, Cursor::new(manifest_bytes), true, false, false).map_err(|_| SignError::Mismatch)?;
-    let comment = sig.trusted_comment().map_err(|e| SignError::Malformed(e.to_string()))?;
+    minisign::verify(&pk, &sig, Cursor::new(manifest_bytes), true, false, false)
+        .map_err(|_| SignError::Mismatch)?;
+    let comment = sig
+        .trusted_comment()
+        .map_err(|e| SignError::Malformed(e.to_string()))?;
     let actual = BundleId::of_manifest(manifest_bytes).hex();
-    if let Some(named) = comment.strip_prefix("benchvm-bundle id=").and_then(|r| r.split(' ').next()) {
+    if let Some(named) = comment
+        .strip_prefix("benchvm-bundle id=")
+        .and_then(|r| r.split(' ').next())
+    {
         if named != actual {
-            return Err(SignError::OtherBundle { named: named.into(), actual });
+            return Err(SignError::OtherBundle {
+                named: named.into(),
+                actual,
+            });
         }
     }
-    Ok(Signed { key_id: key_id(pk.keynum()), trusted_comment: comment })
+    Ok(Signed {
+        key_id: key_id(pk.keynum()),
+        trusted_comment: comment,
+    })
 }
 
 #[cfg(test)]
@@ -117,14 +144,25 @@ mod tests {
         let manifest = br#"{"format":"benchvm-bundle"}"#;
         let sig = sign(manifest, "run 1", &sk).expect("sign");
         let signed = verify(manifest, &sig, &pk).expect("verify");
-        assert!(signed.trusted_comment.contains(&BundleId::of_manifest(manifest).hex()));
+        assert!(signed
+            .trusted_comment
+            .contains(&BundleId::of_manifest(manifest).hex()));
         assert!(signed.trusted_comment.ends_with("label=run 1"));
 
         let changed = br#"{"format":"benchvm-bundlE"}"#;
-        assert!(matches!(verify(changed, &sig, &pk), Err(SignError::Mismatch)));
+        assert!(matches!(
+            verify(changed, &sig, &pk),
+            Err(SignError::Mismatch)
+        ));
         let err = verify(manifest, &sig, &other_pk).expect_err("stranger");
         assert!(matches!(err, SignError::WrongKey { .. }), "{err}");
-        assert!(matches!(verify(manifest, "garbage", &pk), Err(SignError::Malformed(_))));
-        assert!(matches!(verify(manifest, &sig, "garbage"), Err(SignError::PublicKey(_))));
+        assert!(matches!(
+            verify(manifest, "garbage", &pk),
+            Err(SignError::Malformed(_))
+        ));
+        assert!(matches!(
+            verify(manifest, &sig, "garbage"),
+            Err(SignError::PublicKey(_))
+        ));
     }
 }

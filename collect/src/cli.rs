@@ -17,6 +17,13 @@ pub struct Cli {
 pub enum Command {
     /// Run a suite and pack its bundle.
     Run(RunArgs),
+    /// Finish a run a stopped collector left: replay its journal (cutting a
+    /// torn last record), drop unfinished runs, run what is missing, and
+    /// pack. Refused when the suite file or collect's version changed.
+    Resume {
+        /// The run folder (bundles/work/<suite>-<time>/ by default).
+        run_dir: PathBuf,
+    },
     /// Pack a finished run folder into a bundle (deterministic: packing the
     /// same folder twice gives the same bytes).
     Pack {

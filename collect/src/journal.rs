@@ -35,7 +35,11 @@ pub enum Record {
         runs: usize,
     },
     /// A run whose folder is in place, with its metric rows.
-    Run { folder: String, status: String, rows: Vec<MetricRow> },
+    Run {
+        folder: String,
+        status: String,
+        rows: Vec<MetricRow>,
+    },
 }
 
 /// What replay found.
@@ -62,15 +66,23 @@ pub fn replay(path: &Path) -> Result<Replay> {
         if len > MAX_RECORD {
             break;
         }
-        let Some(payload) = bytes.get(pos + 8..pos + 8 + len as usize) else { break };
+        let Some(payload) = bytes.get(pos + 8..pos + 8 + len as usize) else {
+            break;
+        };
         if crc32fast::hash(payload) != crc {
             break;
         }
-        let Ok(record) = serde_json::from_slice::<Record>(payload) else { break };
+        let Ok(record) = serde_json::from_slice::<Record>(payload) else {
+            break;
+        };
         records.push(record);
         pos += 8 + len as usize;
     }
-    Ok(Replay { records, valid_len: pos as u64, torn_bytes: (bytes.len() - pos) as u64 })
+    Ok(Replay {
+        records,
+        valid_len: pos as u64,
+        torn_bytes: (bytes.len() - pos) as u64,
+    })
 }
 
 /// An open journal, appending.
@@ -88,17 +100,28 @@ impl Journal {
             .append(true)
             .open(path)
             .with_context(|| format!("creating {}", path.display()))?;
-        Ok(Journal { file, path: path.to_path_buf() })
+        Ok(Journal {
+            file,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Opens an existing journal for appending after cutting it to
     /// `valid_len` bytes (the end of its last intact record).
     pub fn reopen(path: &Path, valid_len: u64) -> Result<Self> {
-        let mut file = OpenOptions::new().write(true).open(path).with_context(|| format!("opening {}", path.display()))?;
-        file.set_len(valid_len).with_context(|| format!("cutting {}", path.display()))?;
-        file.sync_all().with_context(|| format!("fsync of {}", path.display()))?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .open(path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        file.set_len(valid_len)
+            .with_context(|| format!("cutting {}", path.display()))?;
+        file.sync_all()
+            .with_context(|| format!("fsync of {}", path.display()))?;
         file.seek(SeekFrom::End(0))?;
-        Ok(Journal { file, path: path.to_path_buf() })
+        Ok(Journal {
+            file,
+            path: path.to_path_buf(),
+        })
     }
 
     /// Appends one record and fsyncs it. An fsync error is fatal: the
@@ -110,8 +133,15 @@ impl Journal {
         frame.extend_from_slice(&len.to_le_bytes());
         frame.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
         frame.extend_from_slice(&payload);
-        self.file.write_all(&frame).with_context(|| format!("appending to {}", self.path.display()))?;
-        self.file.sync_data().with_context(|| format!("fsync of {} failed; the record is not trusted", self.path.display()))
+        self.file
+            .write_all(&frame)
+            .with_context(|| format!("appending to {}", self.path.display()))?;
+        self.file.sync_data().with_context(|| {
+            format!(
+                "fsync of {} failed; the record is not trusted",
+                self.path.display()
+            )
+        })
     }
 }
 
@@ -120,7 +150,11 @@ mod tests {
     use super::*;
 
     fn run(folder: &str) -> Record {
-        Record::Run { folder: folder.into(), status: "ok".into(), rows: vec![] }
+        Record::Run {
+            folder: folder.into(),
+            status: "ok".into(),
+            rows: vec![],
+        }
     }
 
     #[test]

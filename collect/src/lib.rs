@@ -3,6 +3,7 @@
 pub mod app;
 pub mod cli;
 pub mod envcapture;
+pub mod fault;
 pub mod guest;
 pub mod journal;
 pub mod kernel_source;
@@ -14,5 +15,6 @@ pub mod process;
 pub mod runfolder;
 pub mod runner;
 pub mod suite;
+pub mod suite_run;
 pub mod tools;
 pub mod workload;

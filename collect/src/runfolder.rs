@@ -1,41 +1,139 @@
-//! Writing the run folder as the suite goes: every run's files land in a
-//! temporary folder that is fsynced and renamed into place, then its metric
-//! rows are appended to `metrics.ndjson` and fsynced.
+//! The run folder, written crash-safely as the suite goes (SPEC of the
+//! folder in `benchvm_format::rundir`):
+//!
+//! 1. each run's files land in a temporary folder (`.inflight-*`), are
+//!    fsynced, and the folder is renamed into `runs/...`, then its parent
+//!    fsynced;
+//! 2. only then the journal (`.journal`) records the run with its metric
+//!    rows, fsynced: a run is finished exactly when its record is there;
+//! 3. `metrics.ndjson` is written from the journal when the suite ends.
+//!
+//! An exclusive lock (`.lock`) keeps a second collector out. `resume`
+//! replays the journal, cuts a torn tail, and drops what no record vouches
+//! for (temporary folders, run folders renamed just before a kill).
 
-use std::fs::{self, File, OpenOptions};
+use std::collections::BTreeSet;
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use anyhow::{Context, Result};
-use benchvm_format::metrics::{self, MetricRow};
+use anyhow::{bail, Context, Result};
+use benchvm_format::metrics::{self, MetricRow, Status};
 use benchvm_format::rundir::META_PATH;
 use benchvm_format::RunMeta;
+
+use crate::journal::{self, Journal, Record, JOURNAL};
+use crate::lock::{self, RunLock};
 
 /// A run folder being written.
 #[derive(Debug)]
 pub struct RunFolder {
     root: PathBuf,
+    journal: Mutex<Journal>,
+    _lock: RunLock,
+}
+
+/// What `resume` found in a run folder.
+#[derive(Debug)]
+pub struct Resumed {
+    pub folder: RunFolder,
+    /// The journal's first record.
+    pub start: Record,
+    /// Folders of finished runs.
+    pub finished: BTreeSet<String>,
+    /// Bytes of a torn last record that were cut off.
+    pub torn_bytes: u64,
+    /// What was dropped because no record vouched for it.
+    pub dropped: Vec<String>,
 }
 
 impl RunFolder {
-    /// Creates the folder with its `meta.json` and empty metrics table.
-    pub fn create(root: &Path, meta: &RunMeta) -> Result<Self> {
+    /// Creates the folder: lock, `meta.json`, and a journal opened by `start`.
+    pub fn create(root: &Path, meta: &RunMeta, start: &Record) -> Result<Self> {
         if root.join(META_PATH).exists() {
-            anyhow::bail!(
-                "{} already holds a run (meta.json exists); choose another --run-dir",
-                root.display()
-            );
+            bail!("{} already holds a run (meta.json exists): resume it with `collect resume {}` or choose another --run-dir", root.display(), root.display());
         }
+        fs::create_dir_all(root).with_context(|| format!("creating {}", root.display()))?;
+        let lock = lock::acquire(root)?;
         for sub in ["env", "config", "runs"] {
             fs::create_dir_all(root.join(sub))
                 .with_context(|| format!("creating {}", root.join(sub).display()))?;
         }
+        let mut journal = Journal::create(&root.join(JOURNAL))?;
+        journal.append(start)?;
         let folder = RunFolder {
             root: root.to_path_buf(),
+            journal: Mutex::new(journal),
+            _lock: lock,
         };
         folder.write_file(META_PATH, &serde_json::to_vec_pretty(meta)?)?;
-        folder.write_file(metrics::METRICS_PATH, b"")?;
+        sync_dir(root)?;
         Ok(folder)
+    }
+
+    /// Reopens a folder left by a stopped collector.
+    pub fn resume(root: &Path) -> Result<Resumed> {
+        if !root.join(META_PATH).exists() {
+            bail!("{} is not a run folder (no meta.json)", root.display());
+        }
+        let lock = lock::acquire(root)?;
+        let path = root.join(JOURNAL);
+        let replay = journal::replay(&path)?;
+        let mut records = replay.records.into_iter();
+        let start = match records.next() {
+            Some(r @ Record::Start { .. }) => r,
+            _ => bail!(
+                "{}: the journal has no start record; the run cannot be resumed",
+                path.display()
+            ),
+        };
+        let finished: BTreeSet<String> = records
+            .filter_map(|r| match r {
+                Record::Run { folder, .. } => Some(folder),
+                Record::Start { .. } => None,
+            })
+            .collect();
+        let journal = Journal::reopen(&path, replay.valid_len)?;
+        let folder = RunFolder {
+            root: root.to_path_buf(),
+            journal: Mutex::new(journal),
+            _lock: lock,
+        };
+        let dropped = folder.drop_unrecorded(&finished)?;
+        Ok(Resumed {
+            folder,
+            start,
+            finished,
+            torn_bytes: replay.torn_bytes,
+            dropped,
+        })
+    }
+
+    /// Removes temporary folders and run folders without a journal record.
+    fn drop_unrecorded(&self, finished: &BTreeSet<String>) -> Result<Vec<String>> {
+        let mut dropped = Vec::new();
+        for entry in fs::read_dir(&self.root)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".inflight-") || name.starts_with(".tmp-") {
+                remove(&entry.path())?;
+                dropped.push(name);
+            }
+        }
+        // runs/<platform>/<experiment>/<workload>/<phase>
+        for run in walk_depth(&self.root.join("runs"), 4)? {
+            let rel = format!(
+                "runs/{}",
+                run.strip_prefix(self.root.join("runs"))?.display()
+            );
+            if !finished.contains(&rel) {
+                remove(&run)?;
+                dropped.push(rel);
+            }
+        }
+        sync_dir(&self.root)?;
+        Ok(dropped)
     }
 
     pub fn root(&self) -> &Path {
@@ -47,16 +145,21 @@ impl RunFolder {
         let dest = self.root.join(rel);
         let dir = dest.parent().unwrap_or(&self.root).to_path_buf();
         fs::create_dir_all(&dir)?;
-        let tmp = dir.join(format!(
-            ".tmp-{}",
-            dest.file_name()
-                .map(|n| n.to_string_lossy())
-                .unwrap_or_default()
-        ));
-        let mut file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        fs::rename(&tmp, &dest).with_context(|| format!("renaming into {}", dest.display()))?;
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = dir.join(format!(".tmp-{name}"));
+        let result = (|| {
+            let mut file = File::create(&tmp)?;
+            file.write_all(bytes)?;
+            file.sync_all()?;
+            fs::rename(&tmp, &dest)
+        })();
+        if let Err(e) = result {
+            let _ = fs::remove_file(&tmp);
+            return Err(e).with_context(|| format!("writing {}", dest.display()));
+        }
         sync_dir(&dir)
     }
 
@@ -72,10 +175,19 @@ impl RunFolder {
         Ok(tmp)
     }
 
-    /// Moves a finished run's folder into place and records its rows.
-    pub fn commit_run(&self, tmp: &Path, rel: &str, rows: &[MetricRow]) -> Result<()> {
+    /// Moves a finished run's folder into place, then records it.
+    pub fn commit_run(
+        &self,
+        tmp: &Path,
+        rel: &str,
+        status: Status,
+        rows: &[MetricRow],
+    ) -> Result<()> {
         for entry in fs::read_dir(tmp)? {
-            File::open(entry?.path())?.sync_all()?;
+            let path = entry?.path();
+            File::open(&path)
+                .and_then(|f| f.sync_all())
+                .with_context(|| format!("fsync of {}", path.display()))?;
         }
         sync_dir(tmp)?;
         let dest = self.root.join(rel);
@@ -86,18 +198,69 @@ impl RunFolder {
         }
         fs::rename(tmp, &dest).with_context(|| format!("renaming into {}", dest.display()))?;
         sync_dir(&parent)?;
-        if !rows.is_empty() {
-            let path = self.root.join(metrics::METRICS_PATH);
-            let mut file = OpenOptions::new()
-                .append(true)
-                .open(&path)
-                .with_context(|| format!("opening {}", path.display()))?;
-            file.write_all(&metrics::to_ndjson(rows))?;
-            file.sync_all()
-                .with_context(|| format!("fsync of {}", path.display()))?;
-        }
+        crate::fault::point("before-journal");
+        let record = Record::Run {
+            folder: rel.to_owned(),
+            status: status_name(status).into(),
+            rows: rows.to_vec(),
+        };
+        self.journal
+            .lock()
+            .map_err(|_| anyhow::anyhow!("journal lock poisoned"))?
+            .append(&record)?;
+        crate::fault::point("after-journal");
         Ok(())
     }
+
+    /// Writes `metrics.ndjson` from the journal's records, in their order.
+    pub fn finalize(&self) -> Result<usize> {
+        let replay = journal::replay(&self.root.join(JOURNAL))?;
+        let rows: Vec<MetricRow> = replay
+            .records
+            .into_iter()
+            .flat_map(|r| match r {
+                Record::Run { rows, .. } => rows,
+                Record::Start { .. } => Vec::new(),
+            })
+            .collect();
+        self.write_file(metrics::METRICS_PATH, &metrics::to_ndjson(&rows))?;
+        Ok(rows.len())
+    }
+}
+
+fn status_name(status: Status) -> &'static str {
+    match status {
+        Status::Ok => "ok",
+        Status::Failed => "failed",
+        Status::Dnr => "dnr",
+    }
+}
+
+fn remove(path: &Path) -> Result<()> {
+    let result = if path.is_dir() {
+        fs::remove_dir_all(path)
+    } else {
+        fs::remove_file(path)
+    };
+    result.with_context(|| format!("removing {}", path.display()))
+}
+
+/// Folders exactly `depth` levels below `dir`.
+fn walk_depth(dir: &Path, depth: usize) -> Result<Vec<PathBuf>> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    if depth == 0 {
+        return Ok(vec![dir.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            out.extend(walk_depth(&path, depth - 1)?);
+        }
+    }
+    Ok(out)
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {

@@ -1,5 +1,6 @@
 //! Executes a plan on its platforms, writing the run folder as it goes.
 
+use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -41,20 +42,29 @@ pub struct Summary {
 /// Runs every planned run on the platform of its name. Consecutive runs of
 /// one workload on one platform (its warm-ups and repetitions) go to the
 /// platform together, so a guest platform can boot one guest for them.
+///
+/// Runs whose folder is in `finished` (a resumed run's journal) are skipped.
 pub fn execute(
     plan: &Plan,
     platforms: &mut [Box<dyn Platform>],
     kernel_source: Option<&Path>,
     folder: &RunFolder,
+    finished: &BTreeSet<String>,
 ) -> Result<Summary> {
-    let bar = ProgressBar::new(plan.runs.len() as u64);
+    let todo: Vec<PlannedRun> = plan
+        .runs
+        .iter()
+        .filter(|r| !finished.contains(&r.folder()))
+        .cloned()
+        .collect();
+    let bar = ProgressBar::new(todo.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {pos}/{len} {msg} (ETA {eta})")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let start = Instant::now();
     let mut summary = Summary::default();
-    for group in groups(&plan.runs) {
+    for group in groups(&todo) {
         let first = &group[0];
         bar.set_message(match group.len() {
             1 => first.describe(),
@@ -190,7 +200,7 @@ fn finish_run(
         metrics: rows.len(),
     };
     fs::write(tmp.join("run.json"), serde_json::to_vec_pretty(&record)?)?;
-    folder.commit_run(tmp, &rel, &rows)?;
+    folder.commit_run(tmp, &rel, outcome.status, &rows)?;
     Ok((outcome, rows.len()))
 }
 

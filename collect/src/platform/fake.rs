@@ -33,11 +33,24 @@ pub struct Fake {
 
 impl Fake {
     pub fn new(name: &'static str) -> Self {
-        Fake { name, accel: "none".into(), emulated: false, answers: BTreeMap::new(), seen: Vec::new() }
+        Fake {
+            name,
+            accel: "none".into(),
+            emulated: false,
+            answers: BTreeMap::new(),
+            seen: Vec::new(),
+        }
     }
 
     pub fn answer(mut self, program: &str, stdout: &str, status: Status, wall_s: f64) -> Self {
-        self.answers.insert(program.into(), Canned { stdout: stdout.into(), status, wall_s });
+        self.answers.insert(
+            program.into(),
+            Canned {
+                stdout: stdout.into(),
+                status,
+                wall_s,
+            },
+        );
         self
     }
 }
@@ -56,14 +69,26 @@ impl Platform for Fake {
     }
 
     fn facts(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([("accel".into(), self.accel.clone()), ("fake".into(), "true".into())])
+        BTreeMap::from([
+            ("accel".into(), self.accel.clone()),
+            ("fake".into(), "true".into()),
+        ])
     }
 
     fn context(&self) -> StepContext {
-        StepContext { scratch: PathBuf::from("/nonexistent/scratch"), cpus: 2, kernel_source: None }
+        StepContext {
+            scratch: PathBuf::from("/nonexistent/scratch"),
+            cpus: 2,
+            kernel_source: None,
+        }
     }
 
-    fn execute(&mut self, steps: &Steps, dir: &Path, _deadline: Duration) -> anyhow::Result<RunOutcome> {
+    fn execute(
+        &mut self,
+        steps: &Steps,
+        dir: &Path,
+        _deadline: Duration,
+    ) -> anyhow::Result<RunOutcome> {
         self.seen.push(steps.measured.clone());
         let program = steps.measured.first().cloned().unwrap_or_default();
         let canned = self.answers.get(&program).cloned().unwrap_or(Canned {
@@ -74,7 +99,12 @@ impl Platform for Fake {
         std::fs::write(dir.join("stdout.log"), &canned.stdout)?;
         std::fs::write(dir.join("stderr.log"), "")?;
         Ok(match canned.status {
-            Status::Ok => RunOutcome { status: Status::Ok, wall_s: Some(canned.wall_s), reason: None, exit_code: Some(0) },
+            Status::Ok => RunOutcome {
+                status: Status::Ok,
+                wall_s: Some(canned.wall_s),
+                reason: None,
+                exit_code: Some(0),
+            },
             other => RunOutcome {
                 status: other,
                 wall_s: None,
