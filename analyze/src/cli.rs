@@ -27,6 +27,13 @@ enum Command {
         /// Bundle files (.tar.zst).
         #[arg(required = true)]
         bundles: Vec<PathBuf>,
+        /// Also re-derive the metrics table from the raw tool output in the
+        /// bundle; an edited table fails even when re-hashed consistently.
+        #[arg(long)]
+        rederive: bool,
+        /// Require a signature (BUNDLE.minisig) by this minisign public key.
+        #[arg(long, value_name = "PUB")]
+        trusted_key: Option<PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -149,7 +156,28 @@ impl LimitArgs {
 impl Cli {
     pub fn run(self) -> anyhow::Result<ExitCode> {
         match self.command {
-            Command::Verify { bundles, limits } => crate::verify::run(&bundles, &limits.options()),
+            Command::Verify {
+                bundles,
+                rederive,
+                trusted_key,
+                limits,
+            } => {
+                let trusted_key = trusted_key
+                    .map(|p| {
+                        std::fs::read_to_string(&p).map_err(|e| {
+                            anyhow::anyhow!("reading the trusted key {}: {e}", p.display())
+                        })
+                    })
+                    .transpose()?;
+                crate::verify::run(
+                    &bundles,
+                    &limits.options(),
+                    &crate::verify::Checks {
+                        rederive,
+                        trusted_key,
+                    },
+                )
+            }
             Command::Report {
                 bundles,
                 out,

@@ -9,6 +9,7 @@ pub mod filter;
 pub mod frame;
 pub mod guard;
 pub mod load;
+pub mod rederive;
 pub mod render;
 pub mod report;
 pub mod samples;

@@ -7,11 +7,53 @@ use benchvm_format::metrics::Status;
 
 use crate::load::{load, LoadOptions};
 
-pub fn run(paths: &[PathBuf], options: &LoadOptions) -> anyhow::Result<ExitCode> {
+/// Checks beyond the hashes.
+#[derive(Debug, Clone, Default)]
+pub struct Checks {
+    /// Re-derive the metrics table from the raw tool output.
+    pub rederive: bool,
+    /// A minisign public key (file text) whose signature each bundle must carry.
+    pub trusted_key: Option<String>,
+}
+
+/// The signature and re-derivation checks of one verified bundle.
+fn extra(
+    path: &std::path::Path,
+    loaded: &crate::load::Loaded,
+    checks: &Checks,
+    options: &LoadOptions,
+) -> anyhow::Result<Vec<String>> {
+    let mut lines = Vec::new();
+    if let Some(key) = &checks.trusted_key {
+        let sig_path = benchvm_format::sign::signature_path(path);
+        let sig = std::fs::read_to_string(&sig_path)
+            .map_err(|_| benchvm_format::sign::SignError::Missing(sig_path.clone()))?;
+        let signed = benchvm_format::sign::verify(&loaded.bundle.manifest_bytes, &sig, key)?;
+        lines.push(format!(
+            "signed by key {} ({})",
+            signed.key_id, signed.trusted_comment
+        ));
+    }
+    if checks.rederive {
+        let n = crate::rederive::check(path, &options.limits)?;
+        lines.push(format!(
+            "re-derived {n} values from the raw tool output: all match"
+        ));
+    }
+    Ok(lines)
+}
+
+pub fn run(paths: &[PathBuf], options: &LoadOptions, checks: &Checks) -> anyhow::Result<ExitCode> {
     let mut failed = 0;
     for path in paths {
-        match load(path, options) {
-            Ok(loaded) => {
+        let checked = load(path, options)
+            .map_err(anyhow::Error::from)
+            .and_then(|loaded| {
+                let lines = extra(path, &loaded, checks, options)?;
+                Ok((loaded, lines))
+            });
+        match checked {
+            Ok((loaded, lines)) => {
                 let count = |s: Status| loaded.rows.iter().filter(|r| r.status == s).count();
                 let content: u64 = loaded.bundle.manifest.files.iter().map(|f| f.size).sum();
                 println!(
@@ -25,10 +67,13 @@ pub fn run(paths: &[PathBuf], options: &LoadOptions) -> anyhow::Result<ExitCode>
                     count(Status::Failed),
                     count(Status::Dnr),
                 );
+                for line in lines {
+                    println!("      {line}");
+                }
             }
             Err(err) => {
                 failed += 1;
-                println!("FAIL  {}\n      {err}", path.display());
+                println!("FAIL  {}\n      {err:#}", path.display());
             }
         }
     }

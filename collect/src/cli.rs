@@ -24,6 +24,22 @@ pub enum Command {
         /// The run folder (bundles/work/<suite>-<time>/ by default).
         run_dir: PathBuf,
     },
+    /// Make a minisign key pair for signing bundles: PREFIX.key (secret,
+    /// mode 0600) and PREFIX.pub (give this one to whoever verifies).
+    Keygen {
+        /// Path prefix of the two key files.
+        #[arg(long, default_value = "benchvm")]
+        out: PathBuf,
+    },
+    /// Sign a bundle: writes BUNDLE.minisig, a minisign signature over its
+    /// manifest (which holds every file's sha256). Verify with `analyze
+    /// verify --trusted-key PREFIX.pub BUNDLE`.
+    Sign {
+        bundle: PathBuf,
+        /// The secret key file from `collect keygen`.
+        #[arg(long)]
+        key: PathBuf,
+    },
     /// Pack a finished run folder into a bundle (deterministic: packing the
     /// same folder twice gives the same bytes).
     Pack {

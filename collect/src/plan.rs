@@ -1,12 +1,12 @@
 //! The plan: every run of a suite on the chosen platforms, in order,
 //! resolved before anything starts and stored as `config/plan.json`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::suite::{Suite, WorkloadEntry};
 
 /// Whether a run counts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase", tag = "kind", content = "index")]
 pub enum Phase {
     /// Discarded; warms caches. 1-based.
@@ -25,7 +25,7 @@ impl Phase {
 }
 
 /// One run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlannedRun {
     pub platform: String,
     pub experiment: String,
@@ -55,7 +55,7 @@ impl PlannedRun {
 }
 
 /// The resolved plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
     pub suite: String,
     pub platforms: Vec<String>,

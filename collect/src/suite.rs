@@ -81,7 +81,7 @@ pub struct Schedule {
 }
 
 /// A workload as the suite configures it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkloadEntry {
     pub name: String,
     pub schedule: Schedule,
