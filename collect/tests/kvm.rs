@@ -352,6 +352,15 @@ fn guest_panic_and_guest_hang_are_dnr_with_console_logs_and_no_qemu_is_left() {
 
 #[test]
 fn interrupting_collect_leaves_no_qemu_behind() {
+    stopping_collect_leaves_no_qemu_behind(nix::sys::signal::Signal::SIGINT, Some(130));
+}
+
+#[test]
+fn killing_collect_leaves_no_qemu_behind() {
+    stopping_collect_leaves_no_qemu_behind(nix::sys::signal::Signal::SIGKILL, None);
+}
+
+fn stopping_collect_leaves_no_qemu_behind(signal: nix::sys::signal::Signal, code: Option<i32>) {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     if !can_boot("interrupt") {
         return;
@@ -383,18 +392,21 @@ fn interrupting_collect_leaves_no_qemu_behind() {
     assert!(!seen.is_empty(), "collect started no QEMU within 120 s");
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(i32::try_from(collect_pid).expect("pid")),
-        nix::sys::signal::Signal::SIGINT,
+        signal,
     )
-    .expect("SIGINT");
+    .expect("signal");
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
         if let Some(s) = child.try_wait().expect("wait") {
             break s;
         }
-        assert!(Instant::now() < deadline, "collect did not stop on Ctrl-C");
+        assert!(
+            Instant::now() < deadline,
+            "collect did not stop on {signal}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
-    assert_eq!(status.code(), Some(130), "{status:?}");
+    assert_eq!(status.code(), code, "{status:?}");
     // QEMU was killed, not orphaned: its pid is gone (or a zombie being reaped).
     let deadline = Instant::now() + Duration::from_secs(10);
     for pid in seen {

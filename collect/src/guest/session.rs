@@ -34,7 +34,16 @@ impl Session {
         let (program, args) = argv
             .split_first()
             .ok_or_else(|| io::Error::other("empty QEMU command"))?;
-        let mut cmd = Command::new(program);
+        // The kernel kills the guest if collect dies even by SIGKILL, which
+        // no handler sees (setpriv from util-linux sets PR_SET_PDEATHSIG and
+        // execs QEMU in the same process).
+        let mut cmd = if crate::tools::present("setpriv") {
+            let mut c = Command::new("setpriv");
+            c.args(["--pdeathsig", "KILL", "--"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        };
         cmd.args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
