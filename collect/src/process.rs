@@ -2,12 +2,13 @@
 //! group, is registered while it lives, and is killed (the whole group) on
 //! deadline, on drop and on Ctrl-C, so no workload or guest outlives collect.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::Path;
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -18,12 +19,20 @@ use nix::unistd::Pid;
 /// Process groups of live children.
 static GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
 
+/// A cleanup that is not a process (e.g. deleting a network namespace).
+pub type Cleanup = Box<dyn Fn() + Send>;
+
+/// Registered cleanups, run on Ctrl-C after the process groups are killed.
+static CLEANUPS: Mutex<BTreeMap<u64, Cleanup>> = Mutex::new(BTreeMap::new());
+static NEXT_CLEANUP: AtomicU64 = AtomicU64::new(0);
+
 /// Installs the Ctrl-C / SIGTERM handler that kills every registered group
 /// and exits with 130.
 pub fn install_interrupt_handler() -> anyhow::Result<()> {
     ctrlc::set_handler(|| {
         eprintln!("\ninterrupted: stopping child processes");
         kill_all();
+        run_cleanups();
         std::process::exit(130);
     })?;
     Ok(())
@@ -34,6 +43,34 @@ pub fn kill_all() {
     let groups = GROUPS.lock().map(|g| g.clone()).unwrap_or_default();
     for pgid in groups {
         let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+    }
+}
+
+/// Registers `f` to run on Ctrl-C (after [`kill_all`]); the owner calls
+/// [`unregister_cleanup`] with the returned id once it cleaned up itself.
+pub fn register_cleanup(f: Cleanup) -> u64 {
+    let id = NEXT_CLEANUP.fetch_add(1, Ordering::Relaxed);
+    if let Ok(mut c) = CLEANUPS.lock() {
+        c.insert(id, f);
+    }
+    id
+}
+
+/// Forgets a cleanup registered with [`register_cleanup`].
+pub fn unregister_cleanup(id: u64) {
+    if let Ok(mut c) = CLEANUPS.lock() {
+        c.remove(&id);
+    }
+}
+
+/// Runs (and forgets) every registered cleanup.
+pub fn run_cleanups() {
+    let taken = CLEANUPS
+        .lock()
+        .map(|mut c| std::mem::take(&mut *c))
+        .unwrap_or_default();
+    for f in taken.values() {
+        f();
     }
 }
 
