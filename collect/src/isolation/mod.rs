@@ -1,0 +1,18 @@
+//! Foundation of the isolation experiment (the paper's section 3, issue 6
+//! item 2): every guest serves a static file set with nginx on a private
+//! network, and an open-loop client measures the share of good responses.
+//!
+//! - [`client`]: the open-loop HTTP/1.1 load generator and its report
+//!   (metric `good_rate`, unit %, higher is better).
+//! - [`fileset`]: a static file set in the spirit of SPECweb2005 Support.
+//! - [`nginx`]: the nginx configuration each server runs with.
+//! - [`netns`]: a network namespace with a bridge and tap devices, torn
+//!   down on drop and on Ctrl-C.
+
+pub mod client;
+pub mod fileset;
+pub mod netns;
+pub mod nginx;
+
+#[cfg(test)]
+mod tests;
