@@ -14,6 +14,7 @@ use crate::guard::{self, Difference};
 use crate::load::{BundleInfo, LoadedSet, Skipped};
 use crate::render::Doc;
 use crate::samples::{self, Key, Sample};
+use crate::scalability::{self, Scalability};
 use crate::table1::{self, NoNative, Table1};
 use crate::warnings::{self, Warning};
 
@@ -36,6 +37,8 @@ pub struct Analysis {
     pub samples: BTreeMap<Key, Sample>,
     /// Table 1, or why it could not be built.
     pub table1: std::result::Result<Table1, NoNative>,
+    /// Every guest row of the scalability experiment.
+    pub scalability: Scalability,
     pub platforms: Vec<Comparison>,
     pub comparability: Vec<Difference>,
     pub warnings: Vec<Warning>,
@@ -57,6 +60,7 @@ pub fn analyze(set: LoadedSet, filters: &Filters) -> Result<Analysis> {
         .collect();
     let samples = samples::collect(&frame)?;
     let table1 = table1::from_samples(&samples);
+    let scalability = scalability::build(&frame)?;
     let platforms = compare::between_platforms(&samples);
     let used_refs: Vec<&BundleInfo> = used.iter().map(|&i| &set.bundles[i]).collect();
     let comparability = guard::check(&used_refs);
@@ -69,6 +73,7 @@ pub fn analyze(set: LoadedSet, filters: &Filters) -> Result<Analysis> {
         frame,
         samples,
         table1,
+        scalability,
         platforms,
         comparability,
         warnings,
@@ -86,6 +91,10 @@ impl Analysis {
         let mut docs = Vec::new();
         if let Ok(t) = &self.table1 {
             docs.push(t.doc());
+        }
+        if !self.scalability.is_empty() {
+            docs.push(self.scalability.doc());
+            docs.push(self.scalability.summary_doc());
         }
         docs.push(compare::doc("platforms", PLATFORMS_TITLE, &self.platforms));
         docs.push(guard::doc(&self.used_bundles(), &self.comparability));

@@ -13,6 +13,7 @@ pub mod rederive;
 pub mod render;
 pub mod report;
 pub mod samples;
+pub mod scalability;
 pub mod show;
 pub mod stats;
 pub mod table1;

@@ -31,18 +31,39 @@ pub struct PlannedRun {
     pub experiment: String,
     pub workload: WorkloadEntry,
     pub phase: Phase,
+    /// Scalability runs: how many guests start at once, each running the
+    /// workload (their files in `guest-<i>/` of the run's folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_guests: Option<u32>,
+    /// Scalability runs: memory of each guest, when the suite sets it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_memory_mib: Option<u32>,
 }
 
 impl PlannedRun {
     /// The run's folder inside the bundle.
     pub fn folder(&self) -> String {
-        format!(
-            "runs/{}/{}/{}/{}",
-            self.platform,
-            self.experiment,
-            self.workload.name,
-            self.phase.folder()
-        )
+        match self.n_guests {
+            None => format!(
+                "runs/{}/{}/{}/{}",
+                self.platform,
+                self.experiment,
+                self.workload.name,
+                self.phase.folder()
+            ),
+            Some(n) => format!(
+                "runs/{}/{}/{}/n={n}/{}",
+                self.platform,
+                self.experiment,
+                self.workload.name,
+                self.phase.folder()
+            ),
+        }
+    }
+
+    /// Folder of guest `guest` (1-based) of a scalability run.
+    pub fn guest_folder(&self, guest: u32) -> String {
+        format!("{}/guest-{guest}", self.folder())
     }
 
     pub fn describe(&self) -> String {
@@ -50,7 +71,17 @@ impl PlannedRun {
             Phase::Warmup(i) => format!("warm-up {i}/{}", self.workload.schedule.warmups),
             Phase::Rep(i) => format!("rep {i}/{}", self.workload.schedule.repetitions),
         };
-        format!("{} {} {}", self.platform, self.workload.name, phase)
+        match self.n_guests {
+            None => format!("{} {} {}", self.platform, self.workload.name, phase),
+            Some(n) => format!(
+                "{} scalability {} N={n} rep {}",
+                self.platform,
+                self.workload.name,
+                match self.phase {
+                    Phase::Rep(i) | Phase::Warmup(i) => i,
+                }
+            ),
+        }
     }
 }
 
@@ -63,8 +94,13 @@ pub struct Plan {
     pub runs: Vec<PlannedRun>,
 }
 
+/// Platforms whose workloads run on the host itself: they have no guests
+/// to start N of, so the scalability experiment skips them.
+pub const HOST_PLATFORMS: [&str; 1] = ["native"];
+
 /// Expands a suite on the given platforms: per platform, per workload, its
-/// warm-ups then its repetitions.
+/// warm-ups then its repetitions; then, on guest platforms, the
+/// scalability runs: per N, its repetitions.
 pub fn build(suite: &Suite, platforms: &[String]) -> Plan {
     let mut runs = Vec::new();
     for platform in platforms {
@@ -78,6 +114,27 @@ pub fn build(suite: &Suite, platforms: &[String]) -> Plan {
                     experiment: "overall".into(),
                     workload: entry.clone(),
                     phase,
+                    n_guests: None,
+                    guest_memory_mib: None,
+                });
+            }
+        }
+        let Some(s) = suite
+            .scalability
+            .as_ref()
+            .filter(|_| !HOST_PLATFORMS.contains(&platform.as_str()))
+        else {
+            continue;
+        };
+        for &n in &s.n_guests {
+            for rep in 1..=s.repetitions {
+                runs.push(PlannedRun {
+                    platform: platform.clone(),
+                    experiment: "scalability".into(),
+                    workload: s.workload.clone(),
+                    phase: Phase::Rep(rep),
+                    n_guests: Some(n),
+                    guest_memory_mib: s.guest_memory_mib,
                 });
             }
         }

@@ -121,15 +121,31 @@ impl RunFolder {
                 dropped.push(name);
             }
         }
-        // runs/<platform>/<experiment>/<workload>/<phase>
-        for run in walk_depth(&self.root.join("runs"), 4)? {
-            let rel = format!(
-                "runs/{}",
-                run.strip_prefix(self.root.join("runs"))?.display()
-            );
-            if !finished.contains(&rel) {
-                remove(&run)?;
-                dropped.push(rel);
+        // runs/<platform>/<experiment>/<workload>/<phase>, and for
+        // scalability runs .../<workload>/n=<N>/<phase>: a folder stays
+        // when it is a finished run or holds one.
+        let mut stack = vec![("runs".to_owned(), self.root.join("runs"))];
+        while let Some((rel, dir)) = stack.pop() {
+            if !dir.is_dir() {
+                continue;
+            }
+            for entry in fs::read_dir(&dir)? {
+                let path = entry?.path();
+                if !path.is_dir() {
+                    continue;
+                }
+                let name = path.file_name().unwrap_or_default().to_string_lossy();
+                let child = format!("{rel}/{name}");
+                let prefix = format!("{child}/");
+                if finished.contains(&child) {
+                    continue;
+                }
+                if finished.iter().any(|f| f.starts_with(&prefix)) {
+                    stack.push((child, path));
+                } else {
+                    remove(&path)?;
+                    dropped.push(child);
+                }
             }
         }
         sync_dir(&self.root)?;
@@ -183,13 +199,7 @@ impl RunFolder {
         status: Status,
         rows: &[MetricRow],
     ) -> Result<()> {
-        for entry in fs::read_dir(tmp)? {
-            let path = entry?.path();
-            File::open(&path)
-                .and_then(|f| f.sync_all())
-                .with_context(|| format!("fsync of {}", path.display()))?;
-        }
-        sync_dir(tmp)?;
+        sync_tree(tmp)?;
         let dest = self.root.join(rel);
         let parent = dest.parent().unwrap_or(&self.root).to_path_buf();
         fs::create_dir_all(&parent)?;
@@ -245,22 +255,20 @@ fn remove(path: &Path) -> Result<()> {
     result.with_context(|| format!("removing {}", path.display()))
 }
 
-/// Folders exactly `depth` levels below `dir`.
-fn walk_depth(dir: &Path, depth: usize) -> Result<Vec<PathBuf>> {
-    if !dir.is_dir() {
-        return Ok(Vec::new());
-    }
-    if depth == 0 {
-        return Ok(vec![dir.to_path_buf()]);
-    }
-    let mut out = Vec::new();
+/// Fsyncs every file and folder under `dir` (a scalability run has a
+/// folder per guest), then `dir` itself.
+fn sync_tree(dir: &Path) -> Result<()> {
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            out.extend(walk_depth(&path, depth - 1)?);
+            sync_tree(&path)?;
+        } else {
+            File::open(&path)
+                .and_then(|f| f.sync_all())
+                .with_context(|| format!("fsync of {}", path.display()))?;
         }
     }
-    Ok(out)
+    sync_dir(dir)
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {

@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::plan::{Phase, Plan, PlannedRun};
-use crate::platform::{Platform, RunOutcome, RunRequest};
+use crate::platform::{guest_dir, ParallelRequest, Platform, RunOutcome, RunRequest};
 use crate::runfolder::RunFolder;
 use crate::workload::Output;
 
@@ -27,6 +27,24 @@ struct RunRecord<'a> {
     deadline_s: u64,
     steps: &'a crate::workload::Steps,
     outcome: &'a RunOutcome,
+    metrics: usize,
+}
+
+/// What `run.json` of a scalability run records: the run, and how each of
+/// its guests ended (each guest's folder has its own `run.json` too).
+#[derive(Debug, Serialize)]
+struct ParallelRecord<'a> {
+    platform: &'a str,
+    accel: String,
+    emulated: bool,
+    experiment: &'a str,
+    workload: &'a str,
+    phase: Phase,
+    n_guests: u32,
+    guest_memory_mib: Option<u32>,
+    deadline_s: u64,
+    steps: &'a crate::workload::Steps,
+    guests: Vec<&'a RunOutcome>,
     metrics: usize,
 }
 
@@ -78,6 +96,34 @@ pub fn execute(
         ctx.kernel_source = kernel_source.map(Path::to_path_buf);
         let workload = first.workload.spec.workload();
         let steps = workload.steps(&ctx);
+        if first.n_guests.is_some() {
+            let how = How {
+                accel: platform.accel(),
+                emulated: platform.emulated(),
+                guests: None,
+                steps: &steps,
+            };
+            for run in group {
+                bar.set_message(run.describe());
+                let (rows, counts) = run_parallel(run, platform.as_mut(), &how, folder)?;
+                summary.runs += 1;
+                summary.ok += counts[0];
+                summary.failed += counts[1];
+                summary.dnr += counts[2];
+                bar.suspend(|| {
+                    log::info!(
+                        "[{:>6.0} s] {}: {} guests ok, {} failed, {} dnr ({rows} metrics)",
+                        start.elapsed().as_secs_f64(),
+                        run.describe(),
+                        counts[0],
+                        counts[1],
+                        counts[2]
+                    )
+                });
+                bar.inc(1);
+            }
+            continue;
+        }
         let mut dirs = Vec::with_capacity(group.len());
         for run in group {
             dirs.push(folder.begin_run(&run.folder())?);
@@ -183,7 +229,12 @@ fn finish_run(
         Phase::Rep(i) => (i, true),
         Phase::Warmup(i) => (i, false),
     };
-    let mut rows = metric_rows(run, how, repetition, tmp, &mut outcome);
+    let place = Place {
+        guest: how.guests.map(|_| 1),
+        n_guests: how.guests,
+        folder: rel.clone(),
+    };
+    let mut rows = metric_rows(run, how, repetition, tmp, &mut outcome, place);
     if !counted {
         rows.clear();
     }
@@ -204,6 +255,105 @@ fn finish_run(
     Ok((outcome, rows.len()))
 }
 
+/// Runs one scalability run (N guests at once), writes each guest's
+/// `run.json` and the run's, and commits the run with every guest's rows.
+/// Returns the rows written and the guests' counts: ok, failed, dnr.
+fn run_parallel(
+    run: &PlannedRun,
+    platform: &mut dyn Platform,
+    how: &How<'_>,
+    folder: &RunFolder,
+) -> Result<(usize, [usize; 3])> {
+    let n = run.n_guests.context("not a scalability run")?;
+    let rel = run.folder();
+    let tmp = folder.begin_run(&rel)?;
+    let mut outcomes = platform
+        .execute_parallel(&ParallelRequest {
+            steps: how.steps,
+            dir: &tmp,
+            deadline: Duration::from_secs(run.workload.schedule.deadline_s),
+            name: rel.clone(),
+            n_guests: n,
+            memory_mib: run.guest_memory_mib,
+        })
+        .with_context(|| format!("running {}", run.describe()))?;
+    if outcomes.len() != n as usize {
+        anyhow::bail!(
+            "platform {} reported {} of {n} guests of {}",
+            run.platform,
+            outcomes.len(),
+            run.describe()
+        );
+    }
+    let repetition = match run.phase {
+        Phase::Rep(i) | Phase::Warmup(i) => i,
+    };
+    let mut rows = Vec::new();
+    let mut counts = [0usize; 3];
+    for (guest, outcome) in (1..=n).zip(outcomes.iter_mut()) {
+        let dir = guest_dir(&tmp, guest);
+        fs::create_dir_all(&dir)?;
+        let place = Place {
+            guest: Some(guest),
+            n_guests: Some(n),
+            folder: run.guest_folder(guest),
+        };
+        let guest_rows = metric_rows(run, how, repetition, &dir, outcome, place);
+        counts[match outcome.status {
+            Status::Ok => 0,
+            Status::Failed => 1,
+            Status::Dnr => 2,
+        }] += 1;
+        let record = RunRecord {
+            platform: &run.platform,
+            accel: how.accel.clone(),
+            emulated: how.emulated,
+            experiment: &run.experiment,
+            workload: &run.workload.name,
+            phase: run.phase,
+            deadline_s: run.workload.schedule.deadline_s,
+            steps: how.steps,
+            outcome,
+            metrics: guest_rows.len(),
+        };
+        fs::write(dir.join("run.json"), serde_json::to_vec_pretty(&record)?)?;
+        rows.extend(guest_rows);
+    }
+    let record = ParallelRecord {
+        platform: &run.platform,
+        accel: how.accel.clone(),
+        emulated: how.emulated,
+        experiment: &run.experiment,
+        workload: &run.workload.name,
+        phase: run.phase,
+        n_guests: n,
+        guest_memory_mib: run.guest_memory_mib,
+        deadline_s: run.workload.schedule.deadline_s,
+        steps: how.steps,
+        guests: outcomes.iter().collect(),
+        metrics: rows.len(),
+    };
+    fs::write(tmp.join("run.json"), serde_json::to_vec_pretty(&record)?)?;
+    // The run's status in the journal: its worst guest's.
+    let status = if counts[2] > 0 {
+        Status::Dnr
+    } else if counts[1] > 0 {
+        Status::Failed
+    } else {
+        Status::Ok
+    };
+    folder.commit_run(&tmp, &rel, status, &rows)?;
+    Ok((rows.len(), counts))
+}
+
+/// Where a run's rows say their values come from.
+struct Place {
+    guest: Option<u32>,
+    n_guests: Option<u32>,
+    /// The `runs/...` folder holding the raw logs.
+    folder: String,
+}
+
 /// Parses a finished run into metric rows; a parse failure turns the run
 /// into `failed` (raw output kept) with one failed row per expected metric.
 fn metric_rows(
@@ -212,6 +362,7 @@ fn metric_rows(
     repetition: u32,
     dir: &Path,
     outcome: &mut RunOutcome,
+    place: Place,
 ) -> Vec<MetricRow> {
     let workload = run.workload.spec.workload();
     let base = MetricRow {
@@ -224,13 +375,13 @@ fn metric_rows(
         unit: benchvm_format::metrics::Unit::Seconds,
         direction: benchvm_format::metrics::Direction::Lower,
         repetition,
-        guest: how.guests.map(|_| 1),
-        n_guests: how.guests,
+        guest: place.guest,
+        n_guests: place.n_guests,
         stressor: None,
         role: None,
         status: outcome.status,
         value: None,
-        run: run.folder(),
+        run: place.folder,
     };
     let defs = workload.metrics();
     let row = |def: &crate::workload::MetricDef, status: Status, value: Option<f64>| MetricRow {

@@ -45,6 +45,16 @@ struct RawDefaults {
 #[serde(deny_unknown_fields)]
 struct RawExperiments {
     overall: Option<RawOverall>,
+    scalability: Option<RawScalability>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScalability {
+    workload: String,
+    n_guests: Vec<u32>,
+    guest_memory_mib: Option<u32>,
+    repetitions: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,6 +98,22 @@ pub struct WorkloadEntry {
     pub spec: WorkloadSpec,
 }
 
+/// Most guests one scalability step may start (the paper's largest N is 30).
+pub const MAX_GUESTS: u32 = 64;
+
+/// The scalability experiment: for each N, N guests started at once, each
+/// running the same workload run (the paper's section 4).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scalability {
+    /// The workload every guest runs; its deadline applies to each guest.
+    pub workload: WorkloadEntry,
+    /// Guest counts, strictly increasing.
+    pub n_guests: Vec<u32>,
+    /// Memory of each of these guests; `None`: the suite's `[guest]`.
+    pub guest_memory_mib: Option<u32>,
+    pub repetitions: u32,
+}
+
 /// A validated suite.
 #[derive(Debug, Clone, Serialize)]
 pub struct Suite {
@@ -97,6 +123,7 @@ pub struct Suite {
     pub guest: GuestSize,
     /// Workloads of the overall-performance experiment, in suite order.
     pub overall: Vec<WorkloadEntry>,
+    pub scalability: Option<Scalability>,
     /// The file as given, byte for byte (it goes into the bundle).
     #[serde(skip)]
     pub source: String,
@@ -183,7 +210,14 @@ pub fn parse(source: &str, path: &Path) -> Result<Suite, SuiteError> {
             overall.push(entry.clone());
         }
     }
-    if overall.is_empty() {
+    let scalability = match raw.experiments.scalability {
+        Some(r) => Some(
+            scalability(r, &workloads)
+                .map_err(|(k, r)| err(&format!("experiments.scalability.{k}"), r))?,
+        ),
+        None => None,
+    };
+    if overall.is_empty() && scalability.is_none() {
         return Err(err("experiments", "the suite runs no workload".into()));
     }
     Ok(Suite {
@@ -192,8 +226,50 @@ pub fn parse(source: &str, path: &Path) -> Result<Suite, SuiteError> {
         platforms: raw.platforms,
         guest,
         overall,
+        scalability,
         source: source.to_owned(),
         path: path.to_path_buf(),
+    })
+}
+
+fn scalability(
+    raw: RawScalability,
+    workloads: &BTreeMap<String, WorkloadEntry>,
+) -> Result<Scalability, (&'static str, String)> {
+    let workload = workloads.get(&raw.workload).cloned().ok_or_else(|| {
+        (
+            "workload",
+            format!(
+                "names {:?}, which [workloads] does not define",
+                raw.workload
+            ),
+        )
+    })?;
+    if raw.n_guests.is_empty() {
+        return Err(("n_guests", "lists no guest count".into()));
+    }
+    for (i, &n) in raw.n_guests.iter().enumerate() {
+        if !(1..=MAX_GUESTS).contains(&n) {
+            return Err(("n_guests", format!("{n} is outside 1-{MAX_GUESTS}")));
+        }
+        if i > 0 && raw.n_guests[i - 1] >= n {
+            return Err(("n_guests", "must be strictly increasing".into()));
+        }
+    }
+    if let Some(m) = raw.guest_memory_mib {
+        if !(128..=1 << 20).contains(&m) {
+            return Err(("guest_memory_mib", format!("{m} is outside 128-1048576")));
+        }
+    }
+    let repetitions = raw.repetitions.unwrap_or(1);
+    if !(1..=1000).contains(&repetitions) {
+        return Err(("repetitions", format!("{repetitions} is outside 1-1000")));
+    }
+    Ok(Scalability {
+        workload,
+        n_guests: raw.n_guests,
+        guest_memory_mib: raw.guest_memory_mib,
+        repetitions,
     })
 }
 

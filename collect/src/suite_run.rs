@@ -192,7 +192,17 @@ fn check_requirements(suite: &Suite, settings: &Settings) -> Result<Vec<Asset>> 
         package: "tar",
     }];
     let mut assets = Vec::new();
-    for entry in &suite.overall {
+    let scalability = suite
+        .scalability
+        .as_ref()
+        .filter(|_| {
+            settings
+                .platforms
+                .iter()
+                .any(|p| !plan::HOST_PLATFORMS.contains(&p.as_str()))
+        })
+        .map(|s| &s.workload);
+    for entry in suite.overall.iter().chain(scalability) {
         let w = entry.spec.workload();
         requirements.extend(w.requirements());
         assets.extend(w.assets());

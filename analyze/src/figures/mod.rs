@@ -32,6 +32,7 @@ pub mod grouped_bars;
 pub mod guest_bars;
 pub mod heat_table;
 pub mod line_band;
+pub mod scalability;
 mod style;
 pub mod table1;
 mod text;
@@ -159,8 +160,8 @@ pub struct Rendered {
     pub notes: Vec<String>,
 }
 
-/// Writes every figure the analysis has data for into `dir` (today Table 1;
-/// Table 2 and scalability once their tables exist).
+/// Writes every figure the analysis has data for into `dir` (Table 1 and
+/// the scalability figures; Table 2 once its table exists).
 pub fn for_report(a: &crate::analysis::Analysis, dir: &Path) -> Result<Vec<Rendered>, FigureError> {
     let mut out = Vec::new();
     if let Ok(t) = &a.table1 {
@@ -170,6 +171,25 @@ pub fn for_report(a: &crate::analysis::Analysis, dir: &Path) -> Result<Vec<Rende
                 caption: table1::CAPTION.into(),
                 svg: write(&table1::bars(t), dir, "table1")?,
                 notes: table1::NOTES.iter().map(|n| n.to_string()).collect(),
+            });
+        }
+    }
+    if !a.scalability.is_empty() {
+        let notes: Vec<String> = scalability::NOTES.iter().map(|n| n.to_string()).collect();
+        for (stem, bars) in scalability::guest_bars(&a.scalability) {
+            out.push(Rendered {
+                doc: "scalability".into(),
+                caption: format!("{} ({stem})", scalability::BARS_CAPTION),
+                svg: write(&bars, dir, &stem)?,
+                notes: notes.clone(),
+            });
+        }
+        if let Some(band) = scalability::mean_band(&a.scalability) {
+            out.push(Rendered {
+                doc: "scalability_summary".into(),
+                caption: scalability::BAND_CAPTION.into(),
+                svg: write(&band, dir, "scalability-mean")?,
+                notes,
             });
         }
     }

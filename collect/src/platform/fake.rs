@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use benchvm_format::metrics::Status;
 
-use super::{Platform, RunOutcome};
+use super::{guest_dir, ParallelRequest, Platform, RunOutcome};
 use crate::workload::{StepContext, Steps};
 
 /// What the fake answers for one program.
@@ -29,6 +29,8 @@ pub struct Fake {
     pub answers: BTreeMap<String, Canned>,
     /// Every measured command, in order.
     pub seen: Vec<Vec<String>>,
+    /// Guests (1-based) that do not return in every scalability run.
+    pub dnr_guests: Vec<u32>,
 }
 
 impl Fake {
@@ -39,7 +41,14 @@ impl Fake {
             emulated: false,
             answers: BTreeMap::new(),
             seen: Vec::new(),
+            dnr_guests: Vec::new(),
         }
+    }
+
+    /// Makes guest `guest` of every scalability run crash (dnr).
+    pub fn crash_guest(mut self, guest: u32) -> Self {
+        self.dnr_guests.push(guest);
+        self
     }
 
     pub fn answer(mut self, program: &str, stdout: &str, status: Status, wall_s: f64) -> Self {
@@ -112,5 +121,28 @@ impl Platform for Fake {
                 exit_code: None,
             },
         })
+    }
+
+    fn execute_parallel(&mut self, run: &ParallelRequest<'_>) -> anyhow::Result<Vec<RunOutcome>> {
+        let mut out = Vec::new();
+        for guest in 1..=run.n_guests {
+            let dir = guest_dir(run.dir, guest);
+            std::fs::create_dir_all(&dir)?;
+            if self.dnr_guests.contains(&guest) {
+                std::fs::write(
+                    dir.join("console.log"),
+                    "Kernel panic - not syncing: sysrq triggered crash\n",
+                )?;
+                out.push(RunOutcome {
+                    status: Status::Dnr,
+                    wall_s: None,
+                    reason: Some(format!("fake guest {guest} crashed")),
+                    exit_code: None,
+                });
+            } else {
+                out.push(self.execute(run.steps, &dir, run.deadline)?);
+            }
+        }
+        Ok(out)
     }
 }

@@ -7,14 +7,14 @@ mod qemu;
 pub mod steps;
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use benchvm_format::metrics::Status;
 use serde::{Deserialize, Serialize};
 
 pub use native::Native;
-pub use qemu::{AccelChoice, Qemu, QemuSettings, Timeouts};
+pub use qemu::{AccelChoice, Qemu, QemuSettings, Timeouts, CRASH_GUEST_ENV};
 
 use crate::workload::{StepContext, Steps};
 
@@ -39,6 +39,26 @@ pub struct RunRequest<'a> {
     pub deadline: Duration,
     /// The run's folder in the bundle (`runs/...`), to name it in logs.
     pub name: String,
+}
+
+/// A scalability run handed to a platform: `n_guests` guests started at
+/// once, each running `steps` under `deadline`.
+#[derive(Debug, Clone)]
+pub struct ParallelRequest<'a> {
+    pub steps: &'a Steps,
+    /// The run's folder; guest `i`'s files go into [`guest_dir`]`(dir, i)`.
+    pub dir: &'a Path,
+    pub deadline: Duration,
+    /// The run's folder in the bundle (`runs/...`), to name it in logs.
+    pub name: String,
+    pub n_guests: u32,
+    /// Memory of each guest; `None`: the platform's guest size.
+    pub memory_mib: Option<u32>,
+}
+
+/// Folder of guest `guest` (1-based) inside a scalability run's folder.
+pub fn guest_dir(dir: &Path, guest: u32) -> PathBuf {
+    dir.join(format!("guest-{guest}"))
 }
 
 /// A place to run workloads.
@@ -81,5 +101,18 @@ pub trait Platform: std::fmt::Debug {
             done(i, outcome)?;
         }
         Ok(())
+    }
+    /// Starts `run.n_guests` guests at once, each running the same steps,
+    /// and returns each guest's outcome (`[i]` is guest `i + 1`) once all
+    /// ended; guest `i`'s files (`stdout.log`, `console.log`...) go into
+    /// [`guest_dir`]. A guest that crashes or hangs is `dnr`, never an
+    /// error. The default refuses: workloads on the host have no guests.
+    fn execute_parallel(&mut self, run: &ParallelRequest<'_>) -> anyhow::Result<Vec<RunOutcome>> {
+        anyhow::bail!(
+            "the {} platform cannot start guests, so it cannot run {} ({} at once)",
+            self.name(),
+            run.name,
+            run.n_guests
+        )
     }
 }

@@ -16,7 +16,7 @@ use anyhow::{bail, Context, Result};
 use benchvm_format::metrics::Status;
 use serde::Serialize;
 
-use super::{steps, Platform, RunOutcome, RunRequest};
+use super::{steps, ParallelRequest, Platform, RunOutcome, RunRequest};
 use crate::guest::agent::{Job, JobRun};
 use crate::guest::drive::{self, Report};
 use crate::guest::initramfs::{self, Initramfs};
@@ -28,6 +28,9 @@ use crate::suite::GuestSize;
 use crate::workload::{StepContext, Steps};
 
 pub use crate::guest::drive::Timeouts;
+pub use parallel::CRASH_GUEST_ENV;
+
+mod parallel;
 
 /// Where generated configs go inside the run folder.
 const CONFIG_DIR: &str = "config/kvm";
@@ -491,5 +494,9 @@ impl Platform for Qemu {
             next += self.one_guest(&runs[next..], next, done)?.max(1);
         }
         Ok(())
+    }
+
+    fn execute_parallel(&mut self, run: &ParallelRequest<'_>) -> Result<Vec<RunOutcome>> {
+        self.parallel(run)
     }
 }

@@ -4,6 +4,7 @@
 mod compile;
 mod cpu;
 mod disk;
+mod tools_compile;
 
 use std::path::{Path, PathBuf};
 
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use compile::CompileParams;
 pub use cpu::CpuParams;
 pub use disk::DiskParams;
+pub use tools_compile::ToolsCompileParams;
 
 /// A workload kind and its parameters, as a suite gives them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -21,6 +23,7 @@ pub enum WorkloadSpec {
     SysbenchCpu(CpuParams),
     KernelCompile(CompileParams),
     Fio(DiskParams),
+    ToolsCompile(ToolsCompileParams),
 }
 
 impl WorkloadSpec {
@@ -29,6 +32,7 @@ impl WorkloadSpec {
             WorkloadSpec::SysbenchCpu(p) => p,
             WorkloadSpec::KernelCompile(p) => p,
             WorkloadSpec::Fio(p) => p,
+            WorkloadSpec::ToolsCompile(p) => p,
         }
     }
 

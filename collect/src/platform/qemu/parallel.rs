@@ -1,0 +1,251 @@
+//! The scalability experiment on the kvm platform: N guests started at
+//! once, each with its own scratch and results disk, job and console log,
+//! each driven by [`drive::run`] on a thread of its own with the usual
+//! per-stage deadlines. Every QEMU is an owned child: killed when its
+//! driver returns early, and with all the others on Ctrl-C.
+//!
+//! Guests share the host's CPUs, so the boot deadline is stretched by how
+//! many times the guests' vCPUs oversubscribe them; the run deadline is the
+//! workload's, per guest. Each guest runs the workload's setup (not timed)
+//! then its measured command as soon as it is ready, so the measured
+//! compiles overlap but need not start at the same instant.
+
+use std::fs;
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Context, Result};
+use benchvm_format::metrics::Status;
+
+use super::{BootRecord, Qemu, RESULTS_DISK_BYTES};
+use crate::guest::agent::{Job, JobRun};
+use crate::guest::drive::{self, Report, Timeouts};
+use crate::guest::qemu::{self, Drive};
+use crate::guest::{RESULTS_SERIAL, SCRATCH_SERIAL};
+use crate::platform::{guest_dir, ParallelRequest, RunOutcome};
+
+/// Test hook: `BENCHVM_TEST_CRASH_GUEST=<i>` makes guest `i` of every
+/// scalability run panic its kernel (`echo c > /proc/sysrq-trigger`) before
+/// its workload starts. The tests use it to check that a crashed guest is
+/// dnr from the guest to the figure; it is recorded in the guest's job.
+pub const CRASH_GUEST_ENV: &str = "BENCHVM_TEST_CRASH_GUEST";
+
+/// One guest of a scalability run, ready to start.
+struct Prepared {
+    tag: String,
+    argv: Vec<String>,
+    line: String,
+    job: Job,
+    scratch: PathBuf,
+    results: PathBuf,
+    job_path: PathBuf,
+    console: PathBuf,
+    qemu_log: PathBuf,
+}
+
+impl Qemu {
+    /// [`crate::platform::Platform::execute_parallel`] for the kvm platform.
+    pub(super) fn parallel(&mut self, run: &ParallelRequest<'_>) -> Result<Vec<RunOutcome>> {
+        let n = run.n_guests;
+        let crash: Option<u32> = std::env::var(CRASH_GUEST_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse().ok());
+        let memory = run.memory_mib.unwrap_or(self.s.guest.memory_mib);
+        let host_cpus = std::thread::available_parallelism().map_or(1, |c| c.get() as u32);
+        let oversubscribed = (n * self.s.guest.vcpus).div_ceil(host_cpus).max(1);
+        let timeouts = Timeouts {
+            boot: self.timeouts.boot * oversubscribed,
+            ..self.timeouts
+        };
+        let mut guests = Vec::with_capacity(n as usize);
+        for i in 1..=n {
+            guests.push(self.prepare(run, i, memory, crash == Some(i))?);
+        }
+        log::info!(
+            "{}: starting {n} guests of {memory} MiB at once (boot deadline {} s)",
+            run.name,
+            timeouts.boot.as_secs()
+        );
+        let reports: Vec<Result<Report>> = std::thread::scope(|s| {
+            let handles: Vec<_> = guests
+                .iter()
+                .map(|g| {
+                    s.spawn(move || {
+                        drive::run(
+                            &g.argv,
+                            &g.job,
+                            timeouts,
+                            &g.console,
+                            &g.qemu_log,
+                            Some(&g.results),
+                        )
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err(anyhow!("a guest driver thread panicked")))
+                })
+                .collect()
+        });
+        let mut outcomes = Vec::with_capacity(n as usize);
+        let mut first_error = None;
+        for ((i, g), report) in (1..=n).zip(&guests).zip(reports) {
+            for f in [&g.scratch, &g.results, &g.job_path] {
+                let _ = fs::remove_file(f);
+            }
+            match report {
+                Ok(report) => outcomes.push(self.keep(run, i, g, &report)?),
+                Err(e) => {
+                    first_error.get_or_insert(e.context(format!("guest {i} ({})", g.tag)));
+                }
+            }
+            for f in [&g.console, &g.qemu_log] {
+                let _ = fs::remove_file(f);
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(outcomes),
+        }
+    }
+
+    /// Disks, job and command line of guest `i`.
+    fn prepare(
+        &mut self,
+        run: &ParallelRequest<'_>,
+        i: u32,
+        memory: u32,
+        crash: bool,
+    ) -> Result<Prepared> {
+        self.guests += 1;
+        let tag = format!("guest-{:03}", self.guests);
+        let work = &self.s.work;
+        let g = Prepared {
+            scratch: work.join(format!("{tag}-scratch.img")),
+            results: work.join(format!("{tag}-results.img")),
+            job_path: work.join(format!("{tag}-job.json")),
+            console: work.join(format!("{tag}-console.log")),
+            qemu_log: work.join(format!("{tag}-qemu.log")),
+            tag,
+            argv: Vec::new(),
+            line: String::new(),
+            job: Job {
+                runs: Vec::new(),
+                cleanup_s: self.timeouts.cleanup.as_secs(),
+            },
+        };
+        qemu::sparse_file(&g.scratch, u64::from(self.s.guest.scratch_gib) << 30)?;
+        qemu::sparse_file(&g.results, RESULTS_DISK_BYTES)?;
+        let mut steps = run.steps.clone();
+        if crash {
+            steps.setup.insert(
+                0,
+                vec![
+                    "sh".into(),
+                    "-c".into(),
+                    format!("echo '{CRASH_GUEST_ENV}: crashing guest {i}'; echo c > /proc/sysrq-trigger; sleep 60"),
+                ],
+            );
+        }
+        let job = Job {
+            runs: vec![JobRun {
+                folder: format!("{}/guest-{i}", run.name),
+                steps,
+                deadline_s: run.deadline.as_secs(),
+            }],
+            ..g.job
+        };
+        let job_bytes = serde_json::to_vec_pretty(&job)?;
+        fs::write(&g.job_path, &job_bytes)
+            .with_context(|| format!("writing {}", g.job_path.display()))?;
+        let cmd = self
+            .command(self.accel)
+            .memory_mib(memory)
+            .kernel_arg("benchvm.job", &g.job_path.to_string_lossy())
+            .drive(Drive {
+                id: "scratch".into(),
+                path: g.scratch.clone(),
+                serial: SCRATCH_SERIAL.into(),
+                cache: self.cache_mode.into(),
+            })
+            .drive(Drive {
+                id: "results".into(),
+                path: g.results.clone(),
+                serial: RESULTS_SERIAL.into(),
+                cache: "writeback".into(),
+            });
+        let line = cmd.line();
+        self.facts
+            .entry("qemu_command_line".into())
+            .or_insert_with(|| line.clone());
+        self.record_config(
+            &format!("{}.cmdline", g.tag),
+            format!("{line}\n").as_bytes(),
+        )?;
+        self.record_config(&format!("{}-job.json", g.tag), &job_bytes)?;
+        Ok(Prepared {
+            argv: cmd.argv(),
+            line,
+            job,
+            ..g
+        })
+    }
+
+    /// Writes guest `i`'s files into its folder and returns its outcome.
+    fn keep(
+        &mut self,
+        run: &ParallelRequest<'_>,
+        i: u32,
+        g: &Prepared,
+        report: &Report,
+    ) -> Result<RunOutcome> {
+        let dir = guest_dir(run.dir, i);
+        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        if let Some(t) = report.boot_to_ready_s {
+            self.boots.push(t);
+            self.update_boot_facts();
+        }
+        let record = report.finished.iter().find(|f| f.outcome.index == 0);
+        let outcome =
+            match record {
+                Some(f) => {
+                    for (name, bytes) in &f.files {
+                        fs::write(dir.join(name), bytes)?;
+                    }
+                    f.outcome.outcome.clone()
+                }
+                None => RunOutcome {
+                    status: Status::Dnr,
+                    wall_s: None,
+                    reason: Some(report.failure.clone().unwrap_or_else(|| {
+                        "the guest ended without a record of its run".to_owned()
+                    })),
+                    exit_code: None,
+                },
+            };
+        fs::write(
+            dir.join("console.log"),
+            fs::read(&g.console).unwrap_or_default(),
+        )?;
+        let qemu_bytes = fs::read(&g.qemu_log).unwrap_or_default();
+        if !qemu_bytes.is_empty() {
+            fs::write(dir.join("qemu.log"), &qemu_bytes)?;
+        }
+        let name = format!("{}/guest-{i}", run.name);
+        let boot = BootRecord {
+            guest: &g.tag,
+            accel: self.accel,
+            boot_to_ready_s: report.boot_to_ready_s,
+            ready_uptime_s: report.ready_uptime_s,
+            runs: vec![name.as_str()],
+            position: 0,
+            qemu_ended: &report.ended,
+            failure: report.failure.as_deref(),
+            command_line: &g.line,
+        };
+        fs::write(dir.join("boot.json"), serde_json::to_vec_pretty(&boot)?)?;
+        Ok(outcome)
+    }
+}
