@@ -68,6 +68,15 @@ pub struct AgentArgs {
     pub scratch: PathBuf,
 }
 
+/// Type of Xen guests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum XenGuestType {
+    /// Paravirtualized.
+    Pv,
+    /// PVH (a PV kernel in an HVM container, no device emulation).
+    Pvh,
+}
+
 /// Accelerator of kvm guests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Accel {
@@ -108,6 +117,9 @@ pub struct RunArgs {
     /// Accelerator of kvm guests; the one really used is recorded.
     #[arg(long, value_enum, default_value_t = Accel::Auto)]
     pub accel: Accel,
+    /// Type of xen guests; recorded as accel xen-pv or xen-pvh.
+    #[arg(long, value_enum, default_value_t = XenGuestType::Pv)]
+    pub xen_guest_type: XenGuestType,
     /// Guest kernel (default: the newest vmlinuz-* in <cache>/guest-kernel/boot,
     /// then /boot; scripts/fetch-guest-kernel.sh fetches one).
     #[arg(long)]

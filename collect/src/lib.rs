@@ -19,3 +19,4 @@ pub mod suite;
 pub mod suite_run;
 pub mod tools;
 pub mod workload;
+pub mod xen;

@@ -13,12 +13,13 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::app::{commit, print_packed, PROBES, VERSION};
-use crate::cli::{Accel, RunArgs};
+use crate::cli::{Accel, RunArgs, XenGuestType};
 use crate::journal::Record;
-use crate::platform::{AccelChoice, Native, Platform, Qemu, QemuSettings};
+use crate::platform::{AccelChoice, Native, Platform, Qemu, QemuSettings, Xen, XenSettings};
 use crate::runfolder::RunFolder;
 use crate::suite::Suite;
 use crate::workload::{Asset, Requirement};
+use crate::xen::config::GuestType;
 use crate::{envcapture, guest, kernel_source, plan, runner, suite, tools};
 
 /// Where the resolved settings of a run are kept, for `resume`.
@@ -37,6 +38,13 @@ pub struct Settings {
     pub kernel: Option<PathBuf>,
     /// `auto`, `kvm` or `tcg`.
     pub accel: String,
+    /// `pv` or `pvh`.
+    #[serde(default = "default_xen_guest_type")]
+    pub xen_guest_type: String,
+}
+
+fn default_xen_guest_type() -> String {
+    "pv".into()
 }
 
 impl Settings {
@@ -47,11 +55,6 @@ impl Settings {
             args.platform.clone()
         };
         suite::check_platforms(&platforms).map_err(|r| anyhow::anyhow!("--platform: {r}"))?;
-        for p in &platforms {
-            if p != "native" && p != "kvm" {
-                bail!("--platform {p}: this build runs the native and kvm platforms only so far");
-            }
-        }
         Ok(Settings {
             suite_path: absolute_file(&suite.path)?,
             platforms,
@@ -64,6 +67,11 @@ impl Settings {
                 Accel::Auto => "auto",
                 Accel::Kvm => "kvm",
                 Accel::Tcg => "tcg",
+            }
+            .into(),
+            xen_guest_type: match args.xen_guest_type {
+                XenGuestType::Pv => "pv",
+                XenGuestType::Pvh => "pvh",
             }
             .into(),
         })
@@ -187,6 +195,7 @@ pub fn resume(run_dir: &Path) -> Result<()> {
 /// Checks tools, files and the guest kernel; returns the host assets needed.
 fn check_requirements(suite: &Suite, settings: &Settings) -> Result<Vec<Asset>> {
     let kvm = settings.platforms.iter().any(|p| p == "kvm");
+    let xen = settings.platforms.iter().any(|p| p == "xen");
     let mut requirements = vec![Requirement {
         what: "tar",
         package: "tar",
@@ -229,8 +238,20 @@ fn check_requirements(suite: &Suite, settings: &Settings) -> Result<Vec<Asset>> 
             },
         ]);
     }
+    if xen {
+        requirements.extend([
+            Requirement {
+                what: crate::xen::xl::XL,
+                package: "xen-utils-4.17",
+            },
+            Requirement {
+                what: guest::initramfs::BUSYBOX,
+                package: "busybox-static",
+            },
+        ]);
+    }
     tools::check(&requirements)?;
-    if kvm {
+    if kvm || xen {
         // Fail before anything starts when guests cannot boot.
         guest::kernel::find(settings.kernel.as_deref(), &settings.cache)?;
     }
@@ -258,6 +279,22 @@ fn set_up_platforms(
                         "kvm" => AccelChoice::Kvm,
                         "tcg" => AccelChoice::Tcg,
                         _ => AccelChoice::Auto,
+                    },
+                    guest: plan.guest.clone(),
+                    timeouts: None,
+                    folder: Some(Arc::clone(folder)),
+                })?));
+            }
+            "xen" => {
+                let agent = std::env::current_exe().context("locating the collect binary")?;
+                set_up.push(Box::new(Xen::new(XenSettings {
+                    kernel: settings.kernel.clone(),
+                    cache: settings.cache.clone(),
+                    work: scratch.join("xen"),
+                    agent,
+                    guest_type: match settings.xen_guest_type.as_str() {
+                        "pvh" => GuestType::Pvh,
+                        _ => GuestType::Pv,
                     },
                     guest: plan.guest.clone(),
                     timeouts: None,

@@ -43,8 +43,16 @@ pub struct GuestOutcome {
     pub folder: String,
     pub outcome: RunOutcome,
     /// Guest uptime when the run started and ended.
+    /// NaN when /proc/uptime could not be read (JSON writes it as null).
+    #[serde(deserialize_with = "f64_or_nan")]
     pub started_uptime_s: f64,
+    #[serde(deserialize_with = "f64_or_nan")]
     pub ended_uptime_s: f64,
+}
+
+/// A number, or NaN for `null` (serde_json writes non-finite floats as null).
+fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// Name of the outcome file inside a record.

@@ -12,7 +12,7 @@ use anyhow::{Context, Result};
 use super::agent::{GuestOutcome, Job, OUTCOME_FILE};
 use super::console::Event;
 use super::results;
-use super::session::{Ended, Session};
+use super::session::{Ended, GuestProcess, Session};
 
 /// How long each stage of a guest may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +61,20 @@ pub fn run(
 ) -> Result<Report> {
     let session = Session::start(argv, console_log, qemu_log)
         .with_context(|| format!("starting {}", argv.first().map_or("", String::as_str)))?;
-    let started = session.started;
+    run_guest(Box::new(session), job, timeouts, qemu_log, results_disk)
+}
+
+/// Follows a started guest through `job` to its end, as [`run`] does; the
+/// last line of `host_log` (QEMU's or xl's messages) names a crash.
+pub fn run_guest(
+    session: Box<dyn GuestProcess>,
+    job: &Job,
+    timeouts: Timeouts,
+    host_log: &Path,
+    results_disk: Option<&Path>,
+) -> Result<Report> {
+    let what = session.what();
+    let started = session.started();
     let mut deadline = started + timeouts.boot;
     let mut stage = String::from("boot: no ready marker");
     let mut ready = None;
@@ -121,7 +134,9 @@ pub fn run(
     } else {
         timeouts.margin
     };
-    let ended = session.stop(grace).context("stopping QEMU")?;
+    let ended = session
+        .stop(grace)
+        .with_context(|| format!("stopping {what}"))?;
     let ended_text = match ended {
         Ended::Exited(s) => match s.code() {
             Some(c) => format!("exit status {c}"),
@@ -134,7 +149,7 @@ pub fn run(
             Ended::Exited(s) if s.success() => {
                 "guest powered off before finishing its runs".to_owned()
             }
-            _ => format!("QEMU crashed ({ended_text}){}", last_line(qemu_log)),
+            _ => format!("{what} crashed ({ended_text}){}", last_line(host_log)),
         });
     }
     let mut finished = Vec::new();

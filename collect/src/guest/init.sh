@@ -6,6 +6,9 @@
 #   benchvm.agent=PATH  absolute host path of the collect binary
 #   benchvm.job=PATH    absolute host path of the job (JSON)
 #   benchvm.probe=1     only start the agent to say it is ready (accel probe)
+#   benchvm.p9=xen      the host root comes over Xen 9pfs (trans=xen), not virtio
+#   benchvm.scratch=DEV benchvm.results=DEV  the disks' /dev nodes, for disks
+#                       without a serial (Xen PV blkfront); default: by serial
 # Lines starting with BENCHVM- on the console are read by the host.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root
@@ -42,12 +45,15 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
-AGENT= JOB= PROBE=
+AGENT= JOB= PROBE= P9=virtio SCRATCH= RESULTS=
 for w in $(cat /proc/cmdline); do
     case "$w" in
     benchvm.agent=*) AGENT="${w#*=}" ;;
     benchvm.job=*) JOB="${w#*=}" ;;
     benchvm.probe=*) PROBE="${w#*=}" ;;
+    benchvm.p9=*) P9="${w#*=}" ;;
+    benchvm.scratch=*) SCRATCH="${w#*=}" ;;
+    benchvm.results=*) RESULTS="${w#*=}" ;;
     esac
 done
 [ -n "$AGENT" ] || die "no benchvm.agent= on the kernel command line"
@@ -57,7 +63,11 @@ while read -r m; do
 done </etc/benchvm-modules
 
 mkdir -p /newroot /ovl /merged
-wait_for 10 mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /newroot ||
+case "$P9" in
+xen) P9OPTS=trans=xen,version=9p2000.L,ro,cache=loose ;;
+*) P9OPTS=trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose ;;
+esac
+wait_for 30 mount -t 9p -o "$P9OPTS" hostroot /newroot ||
     die "cannot mount the host root (9p tag hostroot)"
 mount -t tmpfs -o mode=0755 tmpfs /ovl
 mkdir -p /ovl/upper /ovl/work
@@ -76,10 +86,15 @@ if [ -n "$PROBE" ]; then
     poweroff -f
 fi
 
-wait_for 10 has_disk benchvm-scratch || die "no scratch disk (serial benchvm-scratch)"
-wait_for 10 has_disk benchvm-results || die "no results disk (serial benchvm-results)"
-SCRATCH=$(disk benchvm-scratch)
-RESULTS=$(disk benchvm-results)
+if [ -n "$SCRATCH" ] || [ -n "$RESULTS" ]; then
+    wait_for 30 test -b "$SCRATCH" || die "no scratch disk $SCRATCH"
+    wait_for 30 test -b "$RESULTS" || die "no results disk $RESULTS"
+else
+    wait_for 10 has_disk benchvm-scratch || die "no scratch disk (serial benchvm-scratch)"
+    wait_for 10 has_disk benchvm-results || die "no results disk (serial benchvm-results)"
+    SCRATCH=$(disk benchvm-scratch)
+    RESULTS=$(disk benchvm-results)
+fi
 # The host's mkfs.ext4, from inside its root. Inode tables and journal are
 # written now, so no lazy-init thread writes during disk workloads.
 chroot /merged mkfs.ext4 -q -F -L benchvm-scratch \

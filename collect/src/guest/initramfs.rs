@@ -64,14 +64,40 @@ pub struct Initramfs {
     pub modules: Vec<String>,
 }
 
+/// What goes into an initramfs besides busybox: the guests' (`init.sh`,
+/// [`modules::GUEST_MODULES`]) or another variant (the Xen lab's dom0).
+#[derive(Debug, Clone, Copy)]
+pub struct Contents<'a> {
+    /// The `/init` script.
+    pub init: &'a str,
+    /// Modules whose closure it loads.
+    pub modules: &'a [&'a str],
+}
+
+/// The guests' initramfs contents.
+pub const GUEST: Contents<'static> = Contents {
+    init: INIT,
+    modules: modules::GUEST_MODULES,
+};
+
 /// Returns the initramfs for `kernel`, building it into `cache` if needed.
 pub fn build(kernel: &GuestKernel, cache: &Path) -> Result<Initramfs, InitramfsError> {
+    build_with(kernel, cache, GUEST)
+}
+
+/// Returns an initramfs with `contents` for `kernel`, building it into
+/// `cache` if needed.
+pub fn build_with(
+    kernel: &GuestKernel,
+    cache: &Path,
+    contents: Contents<'_>,
+) -> Result<Initramfs, InitramfsError> {
     let busybox = fs::read(BUSYBOX).map_err(|_| InitramfsError::Busybox)?;
     if !is_static_elf(&busybox) {
         return Err(InitramfsError::Busybox);
     }
     let index = ModuleIndex::load(&kernel.modules)?;
-    let order = index.closure(modules::GUEST_MODULES)?;
+    let order = index.closure(contents.modules)?;
     let mut mods = Vec::with_capacity(order.len());
     for rel in &order {
         let path = kernel.modules.join(rel);
@@ -80,7 +106,7 @@ pub fn build(kernel: &GuestKernel, cache: &Path) -> Result<Initramfs, InitramfsE
     }
 
     let mut key = Sha256::new();
-    for part in [LAYOUT.as_bytes(), INIT.as_bytes(), &busybox] {
+    for part in [LAYOUT.as_bytes(), contents.init.as_bytes(), &busybox] {
         key.update((part.len() as u64).to_le_bytes());
         key.update(part);
     }
@@ -106,7 +132,7 @@ pub fn build(kernel: &GuestKernel, cache: &Path) -> Result<Initramfs, InitramfsE
         kernel.version,
         mods.len()
     );
-    let bytes = archive(&busybox, &mods).map_err(io_err(&path))?;
+    let bytes = archive(&busybox, &mods, contents.init).map_err(io_err(&path))?;
     fs::create_dir_all(&dir).map_err(io_err(&dir))?;
     let tmp = dir.join(format!(".tmp-{}-{}", &key[..16], std::process::id()));
     let mut file = File::create(&tmp).map_err(io_err(&tmp))?;
@@ -121,7 +147,7 @@ pub fn build(kernel: &GuestKernel, cache: &Path) -> Result<Initramfs, InitramfsE
 }
 
 /// The archive bytes.
-fn archive(busybox: &[u8], mods: &[(String, Vec<u8>)]) -> std::io::Result<Vec<u8>> {
+fn archive(busybox: &[u8], mods: &[(String, Vec<u8>)], init: &str) -> std::io::Result<Vec<u8>> {
     let mut w = cpio::Writer::new(Vec::new());
     let mut dirs = BTreeSet::new();
     for d in [
@@ -155,7 +181,7 @@ fn archive(busybox: &[u8], mods: &[(String, Vec<u8>)]) -> std::io::Result<Vec<u8
         list.push('\n');
     }
     w.file(MODULE_LIST, 0o644, list.as_bytes())?;
-    w.file("init", 0o755, INIT.as_bytes())?;
+    w.file("init", 0o755, init.as_bytes())?;
     w.finish()
 }
 
@@ -240,7 +266,7 @@ mod tests {
             ("kernel/net/9p/9pnet.ko".to_owned(), b"A".to_vec()),
             ("kernel/fs/9p/9p.ko".to_owned(), b"B".to_vec()),
         ];
-        let bytes = archive(b"\x7fELF-busybox", &mods).expect("archive");
+        let bytes = archive(b"\x7fELF-busybox", &mods, INIT).expect("archive");
         let entries = cpio::parse(&bytes).expect("parse");
         let by_name = |n: &str| entries.iter().find(|e| e.name == n);
         let init = by_name("init").expect("init");

@@ -1,5 +1,7 @@
-//! One running QEMU guest: an owned child process (killed with its process
-//! group on drop and on Ctrl-C) whose serial console is watched.
+//! One running guest, as [`super::drive`] sees it ([`GuestProcess`]): a
+//! QEMU guest here ([`Session`], an owned child process killed with its
+//! process group on drop and on Ctrl-C, whose serial console is watched),
+//! or a Xen domain (`crate::xen::domain`).
 
 use std::fs::File;
 use std::io;
@@ -25,6 +27,37 @@ pub enum Ended {
     Exited(ExitStatus),
     /// Killed by us (deadline, panic that did not end QEMU, or probe).
     Killed,
+}
+
+/// A running guest whose console is watched.
+pub trait GuestProcess: std::fmt::Debug {
+    /// What runs the guest, for messages (`QEMU`, `xl`).
+    fn what(&self) -> &'static str;
+    /// When the guest was started (monotonic).
+    fn started(&self) -> Instant;
+    /// The next console event, or `None` once `deadline` passed.
+    fn next(&self, deadline: Instant) -> Option<(Instant, Event)>;
+    /// Gives the guest `grace` to end on its own, then ends it; waits for
+    /// the console log to be complete.
+    fn stop(self: Box<Self>, grace: Duration) -> io::Result<Ended>;
+}
+
+impl GuestProcess for Session {
+    fn what(&self) -> &'static str {
+        "QEMU"
+    }
+
+    fn started(&self) -> Instant {
+        self.started
+    }
+
+    fn next(&self, deadline: Instant) -> Option<(Instant, Event)> {
+        Session::next(self, deadline)
+    }
+
+    fn stop(self: Box<Self>, grace: Duration) -> io::Result<Ended> {
+        Session::stop(*self, grace)
+    }
 }
 
 impl Session {

@@ -5,6 +5,7 @@ pub mod fake;
 mod native;
 mod qemu;
 pub mod steps;
+mod xen;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub use native::Native;
 pub use qemu::{AccelChoice, Qemu, QemuSettings, Timeouts, CRASH_GUEST_ENV};
+pub use xen::{Xen, XenSettings, DEVICE_MODEL as XEN_DEVICE_MODEL};
 
 use crate::workload::{StepContext, Steps};
 

@@ -1,0 +1,446 @@
+//! Xen: collect runs in dom0 and drives the real `xl`. Each workload gets
+//! one domU (PV by default, PVH on request) running all its warm-ups and
+//! repetitions, with the kvm platform's guest model: the guest kernel boots
+//! collect's initramfs, mounts dom0's root read-only over Xen 9pfs under a
+//! tmpfs overlay and runs `collect guest-agent`, which writes one record per
+//! run to a results disk. Disks are raw images on dom0-local storage served
+//! by the `qemu-system-xen` device model (qdisk). The console is followed
+//! through xenconsoled's log; a domain that panics, hangs or vanishes costs
+//! the run it was in (dnr), and `xl destroy` ends it at its deadline.
+//!
+//! When dom0's kernel command line carries `benchvm.lab=KIND` (set by
+//! `collect lab xen`), the Xen host itself runs under emulation: rows are
+//! marked emulated and the facts say `lab=KIND`.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use benchvm_format::metrics::Status;
+use serde::Serialize;
+
+use super::{steps, Platform, RunOutcome, RunRequest};
+use crate::guest::agent::{Job, JobRun};
+use crate::guest::drive::{self, Report, Timeouts};
+use crate::guest::initramfs::{self, Initramfs};
+use crate::guest::kernel::{self, GuestKernel};
+use crate::guest::{qemu, SCRATCH_MOUNT};
+use crate::runfolder::RunFolder;
+use crate::suite::GuestSize;
+use crate::workload::{StepContext, Steps};
+use crate::xen::config::{Disk, GuestType, XlConfig};
+use crate::xen::domain::{self, Domain};
+use crate::xen::{xl, LAB_FLAG};
+
+/// Where generated configs go inside the run folder.
+const CONFIG_DIR: &str = "config/xen";
+/// Size of the sparse results disk; records are a few KiB each.
+const RESULTS_DISK_BYTES: u64 = 256 << 20;
+/// The device model that serves 9pfs and qdisk disks (Debian's
+/// qemu-system-xen).
+pub const DEVICE_MODEL: &str = "/usr/libexec/xen-qemu-system-i386";
+
+/// What the xen platform is set up from.
+#[derive(Debug, Clone)]
+pub struct XenSettings {
+    /// `--kernel`; default: the newest fetched or /boot kernel.
+    pub kernel: Option<PathBuf>,
+    /// Cache folder (fetched kernel, built initramfs).
+    pub cache: PathBuf,
+    /// dom0-local folder for disk images, jobs and configs (absolute; not
+    /// on 9p or an overlay: qdisk cannot open images there).
+    pub work: PathBuf,
+    /// The collect binary the guests run as their agent (absolute).
+    pub agent: PathBuf,
+    pub guest_type: GuestType,
+    pub guest: GuestSize,
+    /// `None`: [`default_timeouts`].
+    pub timeouts: Option<Timeouts>,
+    /// Where generated configs, jobs and `xl` output are recorded.
+    pub folder: Option<Arc<RunFolder>>,
+}
+
+/// Stage deadlines of domUs: a domU under a Xen host that is itself under
+/// TCG took 1-3 minutes from `xl create` to its first program, 2-4x that
+/// on a loaded machine.
+pub fn default_timeouts(lab: bool) -> Timeouts {
+    Timeouts {
+        boot: Duration::from_secs(if lab { 900 } else { 180 }),
+        cleanup: steps::CLEANUP,
+        margin: Duration::from_secs(if lab { 180 } else { 60 }),
+    }
+}
+
+/// The xen platform.
+#[derive(Debug)]
+pub struct Xen {
+    s: XenSettings,
+    kernel: GuestKernel,
+    initramfs: Initramfs,
+    timeouts: Timeouts,
+    /// `benchvm.lab=` of dom0's command line.
+    lab: Option<String>,
+    facts: BTreeMap<String, String>,
+    boots: Vec<f64>,
+    guests: u32,
+}
+
+/// `boot.json` of each run.
+#[derive(Debug, Serialize)]
+struct BootRecord<'a> {
+    guest: &'a str,
+    domain: &'a str,
+    accel: String,
+    /// Host monotonic seconds from `xl create` to the agent's ready marker.
+    boot_to_ready_s: Option<f64>,
+    ready_uptime_s: Option<f64>,
+    runs: Vec<&'a str>,
+    position: usize,
+    domain_ended: &'a str,
+    failure: Option<&'a str>,
+    config: &'a str,
+}
+
+/// The value of `key=` on a kernel command line.
+pub fn cmdline_value(cmdline: &str, key: &str) -> Option<String> {
+    cmdline
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(key)?.strip_prefix('='))
+        .map(str::to_owned)
+}
+
+impl Xen {
+    /// Checks that collect runs in a Xen dom0, finds the kernel, builds the
+    /// initramfs and records the Xen host's facts.
+    pub fn new(s: XenSettings) -> Result<Self> {
+        for (what, p) in [("collect binary", &s.agent), ("work folder", &s.work)] {
+            if p.to_string_lossy().contains(char::is_whitespace) || !p.is_absolute() {
+                bail!(
+                    "{what} {}: guests need an absolute path without spaces",
+                    p.display()
+                );
+            }
+        }
+        let info = xl::info().map_err(|e| {
+            anyhow::anyhow!(
+                "--platform xen runs in a Xen dom0, and `xl info` failed here ({e}); \
+                 without a Xen host, `collect lab xen -- run ...` boots one under QEMU"
+            )
+        })?;
+        if !Path::new(DEVICE_MODEL).exists() {
+            bail!("{DEVICE_MODEL} is missing: apt-get install -y qemu-system-xen (it serves the guests' 9p root and disks)");
+        }
+        fs::create_dir_all(&s.work).with_context(|| format!("creating {}", s.work.display()))?;
+        let agent = s.work.join("collect-agent");
+        fs::copy(&s.agent, &agent)
+            .with_context(|| format!("copying {} to {}", s.agent.display(), agent.display()))?;
+        let s = XenSettings { agent, ..s };
+        let kernel = kernel::find(s.kernel.as_deref(), &s.cache)?;
+        let initramfs = initramfs::build(&kernel, &s.cache)?;
+        let dom0_cmdline = fs::read_to_string("/proc/cmdline").unwrap_or_default();
+        let lab = cmdline_value(&dom0_cmdline, LAB_FLAG);
+
+        let mut facts = BTreeMap::new();
+        let mut put = |k: &str, v: String| facts.insert(k.to_owned(), v);
+        for (fact, field) in [
+            ("xen_version", "xen_version"),
+            ("xen_commandline", "xen_commandline"),
+            ("xen_caps", "xen_caps"),
+            ("xen_scheduler", "xen_scheduler"),
+            ("xen_changeset", "xen_changeset"),
+            ("virt_caps", "virt_caps"),
+            ("host_cpus", "nr_cpus"),
+            ("host_memory_mib", "total_memory"),
+            ("dom0_kernel", "release"),
+        ] {
+            if let Some(v) = xl::info_field(&info, field) {
+                put(fact, v.to_owned());
+            }
+        }
+        put("dom0_kernel_cmdline", dom0_cmdline.trim().to_owned());
+        put("guest_type", s.guest_type.name().into());
+        put("accel", s.guest_type.accel());
+        put("guest_kernel", kernel.version.clone());
+        put("guest_kernel_path", kernel.vmlinuz.display().to_string());
+        put("initramfs_sha256", initramfs.sha256.clone());
+        put("initramfs_modules", initramfs.modules.len().to_string());
+        put("device_model", DEVICE_MODEL.into());
+        put("vcpus", s.guest.vcpus.to_string());
+        put("memory_mib", s.guest.memory_mib.to_string());
+        put("scratch_gib", s.guest.scratch_gib.to_string());
+        put(
+            "root",
+            "dom0 / over Xen 9pfs (qemu-system-xen), read-only, tmpfs overlay".into(),
+        );
+        put(
+            "disks",
+            format!("raw images served by qdisk, in {}", s.work.display()),
+        );
+        put("console", "xenconsoled --log=guest".into());
+        put("lab", lab.clone().unwrap_or_else(|| "none".into()));
+        put(
+            "emulated_host",
+            if lab.is_some() {
+                "true: the Xen host itself runs under emulation (collect lab xen)".into()
+            } else {
+                "false".into()
+            },
+        );
+        let timeouts = s
+            .timeouts
+            .unwrap_or_else(|| default_timeouts(lab.is_some()));
+        let x = Xen {
+            s,
+            kernel,
+            initramfs,
+            timeouts,
+            lab,
+            facts,
+            boots: Vec::new(),
+            guests: 0,
+        };
+        x.record_config("xl-info.txt", info.as_bytes())?;
+        x.record_config("xl-dmesg.txt", xl::dmesg().as_bytes())?;
+        x.record_config("dom0-cmdline.txt", dom0_cmdline.as_bytes())?;
+        Ok(x)
+    }
+
+    fn record_config(&self, name: &str, bytes: &[u8]) -> Result<()> {
+        match &self.s.folder {
+            Some(f) => f.write_file(&format!("{CONFIG_DIR}/{name}"), bytes),
+            None => Ok(()),
+        }
+    }
+
+    fn fact(&mut self, key: &str, value: String) {
+        self.facts.insert(key.to_owned(), value);
+    }
+
+    /// Boots one domain for `batch` and reports the runs it finished, and
+    /// the run it failed in, to `done` (indices offset by `first`).
+    /// Returns how many runs were reported.
+    fn one_guest(
+        &mut self,
+        batch: &[RunRequest<'_>],
+        first: usize,
+        done: &mut dyn FnMut(usize, RunOutcome) -> Result<()>,
+    ) -> Result<usize> {
+        self.guests += 1;
+        let tag = format!("guest-{:03}", self.guests);
+        let name = format!("benchvm-{}-{:03}", std::process::id(), self.guests);
+        let work = self.s.work.clone();
+        let scratch = work.join(format!("{tag}-scratch.img"));
+        let results = work.join(format!("{tag}-results.img"));
+        let job_path = work.join(format!("{tag}-job.json"));
+        let cfg_path = work.join(format!("{tag}.cfg"));
+        let console = work.join(format!("{tag}-console.log"));
+        let xl_log = work.join(format!("{tag}-xl.log"));
+        qemu::sparse_file(&scratch, u64::from(self.s.guest.scratch_gib) << 30)?;
+        qemu::sparse_file(&results, RESULTS_DISK_BYTES)?;
+        let job = Job {
+            runs: batch
+                .iter()
+                .map(|r| JobRun {
+                    folder: r.name.clone(),
+                    steps: r.steps.clone(),
+                    deadline_s: r.deadline.as_secs(),
+                })
+                .collect(),
+            cleanup_s: self.timeouts.cleanup.as_secs(),
+        };
+        let job_bytes = serde_json::to_vec_pretty(&job)?;
+        fs::write(&job_path, &job_bytes)
+            .with_context(|| format!("writing {}", job_path.display()))?;
+        let mut cfg = XlConfig::new(
+            &name,
+            self.s.guest_type,
+            self.kernel.vmlinuz.clone(),
+            self.initramfs.path.clone(),
+        )
+        .kernel_arg("benchvm.agent", &self.s.agent.to_string_lossy())
+        .kernel_arg("benchvm.job", &job_path.to_string_lossy())
+        .kernel_arg("benchvm.p9", "xen")
+        .kernel_arg("benchvm.scratch", "/dev/xvdb")
+        .kernel_arg("benchvm.results", "/dev/xvdc");
+        cfg.memory_mib = self.s.guest.memory_mib;
+        cfg.vcpus = self.s.guest.vcpus;
+        cfg.host_root = true;
+        cfg.disks = vec![
+            Disk {
+                vdev: "xvdb".into(),
+                target: scratch.clone(),
+            },
+            Disk {
+                vdev: "xvdc".into(),
+                target: results.clone(),
+            },
+        ];
+        let text = cfg.render();
+        fs::write(&cfg_path, &text).with_context(|| format!("writing {}", cfg_path.display()))?;
+        self.record_config(&format!("{tag}.cfg"), text.as_bytes())?;
+        self.record_config(&format!("{tag}-job.json"), &job_bytes)?;
+
+        log::info!("{tag}: xl create {} ({})", cfg_path.display(), name);
+        let report = match Domain::create(&cfg_path, &name, &console, &xl_log, self.timeouts.boot) {
+            Ok(d) => drive::run_guest(Box::new(d), &job, self.timeouts, &xl_log, Some(&results)),
+            Err(e) => Ok(Report {
+                finished: Vec::new(),
+                failure: Some(e.to_string()),
+                boot_to_ready_s: None,
+                ready_uptime_s: None,
+                ended: "not created".into(),
+            }),
+        };
+        for f in [&scratch, &results, &job_path] {
+            let _ = fs::remove_file(f);
+        }
+        let console_bytes = fs::read(&console).unwrap_or_default();
+        self.record_config(&format!("{tag}-console.log"), &console_bytes)?;
+        let report = report?;
+        if let Some(t) = report.boot_to_ready_s {
+            log::info!("{tag}: boot to ready {t:.1} s");
+            self.boots.push(t);
+            self.update_boot_facts();
+        }
+        let xl_bytes = fs::read(&xl_log).unwrap_or_default();
+        let dm_log = Path::new(domain::CONSOLE_LOG_DIR).join(format!("qemu-dm-{name}.log"));
+        let dm_bytes = fs::read(&dm_log).unwrap_or_default();
+        self.record_config("xl-dmesg.txt", xl::dmesg().as_bytes())?;
+        let names: Vec<&str> = batch.iter().map(|r| r.name.as_str()).collect();
+        let accel = self.s.guest_type.accel();
+        let mut reported = 0;
+        for (i, req) in batch.iter().enumerate() {
+            let record = report.finished.iter().find(|f| f.outcome.index == i);
+            let outcome = match record {
+                Some(f) => {
+                    for (file, bytes) in &f.files {
+                        fs::write(req.dir.join(file), bytes)?;
+                    }
+                    f.outcome.outcome.clone()
+                }
+                None => RunOutcome {
+                    status: Status::Dnr,
+                    wall_s: None,
+                    reason: Some(report.failure.clone().unwrap_or_else(|| {
+                        "the domain ended without a record of this run".to_owned()
+                    })),
+                    exit_code: None,
+                },
+            };
+            fs::write(req.dir.join("console.log"), &console_bytes)?;
+            fs::write(req.dir.join("xl.cfg"), &text)?;
+            if !xl_bytes.is_empty() {
+                fs::write(req.dir.join("xl.log"), &xl_bytes)?;
+            }
+            if !dm_bytes.is_empty() {
+                fs::write(req.dir.join("qemu-dm.log"), &dm_bytes)?;
+            }
+            let boot = BootRecord {
+                guest: &tag,
+                domain: &name,
+                accel: accel.clone(),
+                boot_to_ready_s: report.boot_to_ready_s,
+                ready_uptime_s: report.ready_uptime_s,
+                runs: names.clone(),
+                position: i,
+                domain_ended: &report.ended,
+                failure: report.failure.as_deref(),
+                config: &text,
+            };
+            fs::write(req.dir.join("boot.json"), serde_json::to_vec_pretty(&boot)?)?;
+            done(first + i, outcome)?;
+            reported += 1;
+            if record.is_none() {
+                break;
+            }
+        }
+        for f in [&console, &xl_log, &cfg_path] {
+            let _ = fs::remove_file(f);
+        }
+        Ok(reported)
+    }
+
+    fn update_boot_facts(&mut self) {
+        let n = self.boots.len() as f64;
+        let min = self.boots.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = self.boots.iter().copied().fold(0.0, f64::max);
+        let mean = self.boots.iter().sum::<f64>() / n;
+        self.fact("guests_booted", self.boots.len().to_string());
+        self.fact("boot_to_ready_s_min", format!("{min:.3}"));
+        self.fact("boot_to_ready_s_mean", format!("{mean:.3}"));
+        self.fact("boot_to_ready_s_max", format!("{max:.3}"));
+    }
+}
+
+impl Platform for Xen {
+    fn name(&self) -> &'static str {
+        "xen"
+    }
+
+    fn accel(&self) -> String {
+        self.s.guest_type.accel()
+    }
+
+    fn emulated(&self) -> bool {
+        self.lab.is_some()
+    }
+
+    fn guests(&self) -> Option<u32> {
+        Some(1)
+    }
+
+    fn facts(&self) -> BTreeMap<String, String> {
+        self.facts.clone()
+    }
+
+    fn context(&self) -> StepContext {
+        StepContext {
+            scratch: PathBuf::from(SCRATCH_MOUNT),
+            cpus: self.s.guest.vcpus,
+            kernel_source: None,
+        }
+    }
+
+    fn execute(&mut self, steps: &Steps, dir: &Path, deadline: Duration) -> Result<RunOutcome> {
+        let req = RunRequest {
+            steps,
+            dir,
+            deadline,
+            name: dir.display().to_string(),
+        };
+        let mut out = None;
+        self.execute_all(std::slice::from_ref(&req), &mut |_, o| {
+            out = Some(o);
+            Ok(())
+        })?;
+        out.context("the domain reported no outcome")
+    }
+
+    fn execute_all(
+        &mut self,
+        runs: &[RunRequest<'_>],
+        done: &mut dyn FnMut(usize, RunOutcome) -> Result<()>,
+    ) -> Result<()> {
+        let mut next = 0;
+        while next < runs.len() {
+            // Each domain reports at least one run, so this ends.
+            next += self.one_guest(&runs[next..], next, done)?.max(1);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lab_flag_is_read_from_the_command_line() {
+        let line = "console=hvc0 panic=-1 quiet benchvm.lab=qemu-tcg\n";
+        assert_eq!(cmdline_value(line, LAB_FLAG).as_deref(), Some("qemu-tcg"));
+        assert_eq!(cmdline_value("console=hvc0 benchvm.labx=1", LAB_FLAG), None);
+    }
+}

@@ -1,0 +1,15 @@
+//! Xen: what the xen platform (`crate::platform::Xen`) drives from dom0,
+//! and the lab that gives it a real Xen host inside QEMU.
+//!
+//! - [`config`]: the xl.cfg of a guest, generated from typed settings;
+//! - [`xl`]: the `xl` commands collect runs (info, dmesg, create, destroy);
+//! - [`domain`]: a running domU as a [`crate::guest::session::GuestProcess`],
+//!   its console followed through xenconsoled's log file;
+
+pub mod config;
+pub mod domain;
+pub mod xl;
+
+/// The kernel command line word the lab gives dom0, so the xen platform
+/// knows that its Xen host is itself emulated: `benchvm.lab=qemu-tcg`.
+pub const LAB_FLAG: &str = "benchvm.lab";
