@@ -13,6 +13,9 @@ PACKAGES=(
     util-linux pciutils dmidecode numactl
     # guests (KVM platform under QEMU)
     qemu-system-x86 qemu-utils busybox-static kmod cpio e2fsprogs
+    # Xen platform and its lab (a Xen host under QEMU): xl and the daemons
+    # dom0 runs from the host's root, and the device model serving 9pfs
+    xen-utils-4.17 qemu-system-xen
     # bundles and tests
     tar zstd git ca-certificates
     # analyze tests: the HTML report opened in a headless browser

@@ -64,6 +64,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sign { bundle, key } => sign(&bundle, &key),
         Command::Run(args) => crate::suite_run::start(&args),
         Command::Resume { run_dir } => crate::suite_run::resume(&run_dir),
+        Command::Lab(crate::cli::LabCommand::Xen(a)) => run_xen_lab(&a),
         Command::GuestAgent(a) => {
             crate::guest::agent::run(a.job.as_deref(), a.results.as_deref(), &a.scratch)
         }
@@ -121,6 +122,53 @@ pub fn print_packed(packed: &benchvm_format::rundir::Packed) {
 
 pub fn commit() -> Option<String> {
     (!COMMIT.is_empty()).then(|| COMMIT.to_owned())
+}
+
+/// `collect lab xen`: settings checked, then [`crate::xen::lab::run`].
+fn run_xen_lab(a: &crate::cli::XenLabArgs) -> Result<()> {
+    use crate::guest;
+    use crate::workload::Requirement;
+    if a.dom0_memory < 512 || a.dom0_memory + 256 > a.memory {
+        anyhow::bail!(
+            "--dom0-memory {} with --memory {}: dom0 needs 512 MiB at least, and domUs 256 MiB or more beside it",
+            a.dom0_memory,
+            a.memory
+        );
+    }
+    std::fs::create_dir_all(&a.cache).with_context(|| format!("creating {}", a.cache.display()))?;
+    let settings = crate::xen::lab::LabSettings {
+        cache: std::fs::canonicalize(&a.cache)
+            .with_context(|| format!("resolving {}", a.cache.display()))?,
+        out: a.out.clone(),
+        kernel: a.kernel.clone(),
+        xen: a.xen.clone(),
+        memory_mib: a.memory,
+        dom0_memory_mib: a.dom0_memory,
+        cpus: a.cpus.max(1),
+        disk_gib: a.disk_gib.max(1),
+        dom0_timeout: std::time::Duration::from_secs(a.dom0_timeout),
+        run_timeout: std::time::Duration::from_secs(a.timeout),
+        run_args: a.run_args.clone(),
+    };
+    crate::tools::check(&[
+        Requirement {
+            what: guest::qemu::QEMU,
+            package: "qemu-system-x86",
+        },
+        Requirement {
+            what: guest::initramfs::BUSYBOX,
+            package: "busybox-static",
+        },
+        Requirement {
+            what: crate::xen::xl::XL,
+            package: "xen-utils-4.17",
+        },
+    ])?;
+    let done = crate::xen::lab::run(&settings)?;
+    log::info!("lab files in {}", done.lab_dir.display());
+    println!("bundle {}", done.bundle.display());
+    println!("id     {}", done.id);
+    Ok(())
 }
 
 /// The workspace folder, for locating suites when run from elsewhere.

@@ -49,6 +49,9 @@ pub enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Boot a test host under QEMU and run collect inside it.
+    #[command(subcommand)]
+    Lab(LabCommand),
     /// Inside a guest: run the job the host wrote and write one results
     /// record per run (started by the guest's init, not by hand).
     #[command(hide = true)]
@@ -66,6 +69,52 @@ pub struct AgentArgs {
     /// Where the scratch disk is mounted.
     #[arg(long, default_value = "/mnt/benchvm-scratch")]
     pub scratch: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LabCommand {
+    /// Boot Debian's Xen 4.17 and a dom0 under QEMU TCG, run
+    /// `collect run RUN-ARGS --platform ...` in dom0, and bring its bundle
+    /// back to --out. Example: `collect lab xen -- --suite lab-smoke --platform xen`.
+    Xen(XenLabArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct XenLabArgs {
+    /// Memory of the lab machine (MiB).
+    #[arg(long, default_value_t = 2048)]
+    pub memory: u32,
+    /// Memory of dom0 (MiB); the rest is for domUs.
+    #[arg(long, default_value_t = 1024)]
+    pub dom0_memory: u32,
+    /// CPUs of the lab machine.
+    #[arg(long, default_value_t = 2)]
+    pub cpus: u32,
+    /// Size of dom0's local disk for the domUs' disk images (GiB, sparse).
+    #[arg(long, default_value_t = 8)]
+    pub disk_gib: u32,
+    /// Seconds from QEMU's start until dom0 must be up.
+    #[arg(long, default_value_t = 600)]
+    pub dom0_timeout: u64,
+    /// Seconds collect may run in dom0 once it is up.
+    #[arg(long, default_value_t = 7200)]
+    pub timeout: u64,
+    /// Folder the bundle is brought back to.
+    #[arg(long, default_value = "bundles")]
+    pub out: PathBuf,
+    /// Cache folder (guest kernel, initramfs, Xen hypervisor).
+    #[arg(long, env = "BENCHVM_CACHE", default_value = ".cache")]
+    pub cache: PathBuf,
+    /// Kernel of dom0 and the domUs (default: as `collect run`).
+    #[arg(long)]
+    pub kernel: Option<PathBuf>,
+    /// Xen hypervisor (uncompressed; default: <cache>/xen/xen-4.17.bin,
+    /// fetched by scripts/fetch-xen.sh).
+    #[arg(long)]
+    pub xen: Option<PathBuf>,
+    /// Arguments of `collect run` inside dom0 (after `--`).
+    #[arg(last = true, required = true)]
+    pub run_args: Vec<String>,
 }
 
 /// Type of Xen guests.
