@@ -16,8 +16,8 @@ PACKAGES=(
     # Xen platform and its lab (a Xen host under QEMU): xl and the daemons
     # dom0 runs from the host's root, and the device model serving 9pfs
     xen-utils-4.17 qemu-system-xen
-    # bundles and tests
-    tar zstd git ca-certificates
+    # bundles and tests (time: GNU time, peak RSS in scripts/bench-bundle.sh)
+    tar zstd git ca-certificates time
     # analyze tests: the HTML report opened in a headless browser
     chromium
 )
