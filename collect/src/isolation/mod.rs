@@ -4,6 +4,7 @@
 //!
 //! - [`client`]: the open-loop HTTP/1.1 load generator and its report
 //!   (metric `good_rate`, unit %, higher is better).
+//! - [`http`]: one request and its response, read against a deadline.
 //! - [`fileset`]: a static file set in the spirit of SPECweb2005 Support.
 //! - [`nginx`]: the nginx configuration each server runs with.
 //! - [`netns`]: a network namespace with a bridge and tap devices, torn
@@ -11,6 +12,7 @@
 
 pub mod client;
 pub mod fileset;
+pub mod http;
 pub mod netns;
 pub mod nginx;
 

@@ -8,10 +8,11 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use super::client::{
-    self, classify, parse_head, FailReason, Head, LoadConfig, LoadReport, Outcome, Percentiles,
-    Qos, Response, Schedule, Target,
+    self, classify, FailReason, LoadConfig, LoadReport, Outcome, Percentiles, Qos, Response,
+    Schedule, Target,
 };
 use super::fileset::FileSetSpec;
+use super::http::{parse_head, Head};
 use super::netns::{Netns, NetnsError};
 use super::nginx::NginxConfig;
 use crate::process::Owned;
