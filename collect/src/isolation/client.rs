@@ -28,6 +28,10 @@
 //! its scheduled time. Each request is given until its scheduled time plus
 //! `TIME_TOLERABLE` to complete; past that it could only fail.
 //!
+//! Guests' addresses exist only inside the run's namespace
+//! ([`super::netns`]), so the process calling [`run`] must run there too
+//! (e.g. through [`super::netns::Netns::command`]).
+//!
 //! # Classification
 //!
 //! - *good*: complete, status 200, body length as expected, latency at most
@@ -49,8 +53,9 @@
 //! Support workload's quality-of-service requirements; in the SPEC kit they
 //! are `TIME_GOOD` and `TIME_TOLERABLE` in `SPECweb_Support.config`).
 //! Caveat: the rules' full text was not readable from the project's stored
-//! copy of spec.org when this was written; the values are those the
-//! project's issue 6 names, and should be re-checked against the kit.
+//! copy of spec.org when this was written; the values are those the brief
+//! for this module gave (they match the commonly quoted Support bounds) and
+//! should be re-checked against the kit.
 //! SPECweb2005 Support also judges file downloads by a minimum byte rate
 //! rather than by time (not verified here either); this client judges every
 //! request by time, which is stricter for the largest files of
