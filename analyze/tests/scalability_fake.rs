@@ -114,6 +114,15 @@ fn a_crashed_guest_is_dnr_from_the_platform_to_the_figure() {
     let run_json = std::fs::read_to_string(guest2.join("run.json")).expect("run.json");
     assert!(run_json.contains("\"dnr\""), "{run_json}");
 
+    // A resumed collector finds every scalability run finished and drops
+    // nothing (their folders are a level deeper than other runs').
+    let root = folder.root().to_path_buf();
+    drop(folder);
+    let resumed = RunFolder::resume(&root).expect("resume");
+    assert!(resumed.dropped.is_empty(), "{:?}", resumed.dropped);
+    assert_eq!(resumed.finished.len(), 3);
+    let folder = resumed.folder;
+
     let packed = benchvm_format::rundir::pack(
         folder.root(),
         Some(&tmp.path().join("b.tar.zst")),

@@ -56,6 +56,15 @@ impl Qemu {
             boot: self.timeouts.boot * oversubscribed,
             ..self.timeouts
         };
+        let wanted = u64::from(n) * u64::from(memory);
+        if let Some(available) = mem_available_mib().filter(|&a| wanted > a) {
+            // Not refused: guests crashing as N grows is what the
+            // experiment measures; but the report should say why.
+            log::warn!(
+                "{}: {n} guests of {memory} MiB ask for {wanted} MiB, more than the host's {available} MiB available",
+                run.name
+            );
+        }
         let mut guests = Vec::with_capacity(n as usize);
         for i in 1..=n {
             guests.push(self.prepare(run, i, memory, crash == Some(i))?);
@@ -248,4 +257,12 @@ impl Qemu {
         fs::write(dir.join("boot.json"), serde_json::to_vec_pretty(&boot)?)?;
         Ok(outcome)
     }
+}
+
+/// `MemAvailable` of /proc/meminfo, in MiB.
+fn mem_available_mib() -> Option<u64> {
+    let text = fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
 }

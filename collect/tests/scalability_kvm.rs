@@ -1,0 +1,257 @@
+//! The scalability experiment on real QEMU guests under TCG: the smoke
+//! suite's scalability step with N = 2, where guest 2 is made to crash
+//! (`BENCHVM_TEST_CRASH_GUEST=2`: a kernel panic by sysrq before its
+//! compile). Guest 1's compile is an ok row; guest 2's rows are dnr with no
+//! value, its console log shows the panic, no QEMU is left, and `analyze
+//! report` marks it in the per-guest figure.
+//!
+//! Needs qemu-system-x86_64, busybox-static, a guest kernel
+//! (scripts/fetch-guest-kernel.sh) and the linux-source-6.1 tarball;
+//! without them the test says so and passes. It takes about 2 minutes
+//! here (2 busy cores): a probe guest, then two guests at once, each
+//! building tools/gpio in about 30 s under TCG.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use benchvm_format::metrics::{self, Status};
+use collect::guest;
+use collect::platform::CRASH_GUEST_ENV;
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn cache() -> PathBuf {
+    std::env::var_os("BENCHVM_CACHE")
+        .map(PathBuf::from)
+        .map(|p| {
+            if p.is_absolute() {
+                p
+            } else {
+                workspace().join(p)
+            }
+        })
+        .unwrap_or_else(|| workspace().join(".cache"))
+}
+
+/// Whether guests can boot and compile here; prints why not.
+fn can_run(test: &str) -> bool {
+    let missing = if !collect::tools::present(guest::qemu::QEMU) {
+        Some("qemu-system-x86_64 (apt-get install -y qemu-system-x86)".to_owned())
+    } else if !Path::new(guest::initramfs::BUSYBOX).exists() {
+        Some("busybox (apt-get install -y busybox-static)".to_owned())
+    } else if !Path::new(collect::kernel_source::TARBALL).exists() {
+        Some("the kernel source (apt-get install -y linux-source-6.1)".to_owned())
+    } else if let Err(e) = guest::kernel::find(None, &cache()) {
+        Some(e.to_string())
+    } else {
+        None
+    };
+    if let Some(m) = &missing {
+        eprintln!("SKIPPED {test}: missing {m}");
+    }
+    missing.is_none()
+}
+
+/// Live QEMU processes whose ancestry includes `root`.
+fn qemu_descendants(root: u32) -> Vec<u32> {
+    let mut parent = BTreeMap::new();
+    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat[open + 1..close].to_owned();
+        let mut rest = stat[close + 1..].split_whitespace();
+        let state = rest.next().unwrap_or("");
+        let ppid: u32 = rest.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+        if state != "Z" {
+            parent.insert(pid, (ppid, comm));
+        }
+    }
+    let mut found = Vec::new();
+    for (&pid, (_, comm)) in &parent {
+        let mut p = pid;
+        for _ in 0..64 {
+            match parent.get(&p) {
+                Some((pp, _)) if *pp == root => {
+                    if comm.starts_with("qemu-system") {
+                        found.push(pid);
+                    }
+                    break;
+                }
+                Some((pp, _)) if *pp > 1 => p = *pp,
+                _ => break,
+            }
+        }
+    }
+    found
+}
+
+/// The smoke suite's scalability experiment alone, with N = 2 only.
+fn suite(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(workspace().join("suites/smoke.toml")).expect("smoke");
+    let cut = text
+        .replace(
+            "[experiments.overall]\nworkloads = [\"cpu\", \"kernel-compile\", \"disk-write\", \"disk-read\"]\n",
+            "",
+        )
+        .replace("n_guests = [1, 2]", "n_guests = [2]");
+    assert!(
+        !cut.contains("[experiments.overall]") && cut.contains("n_guests = [2]"),
+        "suites/smoke.toml changed: update this test"
+    );
+    let path = dir.join("smoke-scalability.toml");
+    std::fs::write(&path, cut).expect("write suite");
+    path
+}
+
+/// The text of every `<text>` element of an SVG, trimmed.
+fn texts(svg: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = svg;
+    while let Some(i) = rest.find("<text") {
+        rest = &rest[i..];
+        let (Some(open_end), Some(close)) = (rest.find('>'), rest.find("</text>")) else {
+            break;
+        };
+        out.push(rest[open_end + 1..close].trim().to_owned());
+        rest = &rest[close..];
+    }
+    out
+}
+
+#[test]
+fn a_guest_crashed_during_a_scalability_run_is_dnr_in_the_rows_and_the_figure() {
+    if !can_run("scalability on kvm") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let suite = suite(tmp.path());
+    let start = Instant::now();
+    let out = Command::new(env!("CARGO_BIN_EXE_collect"))
+        .current_dir(workspace())
+        .env(CRASH_GUEST_ENV, "2")
+        .args(["run", "--platform", "kvm", "--accel", "tcg"])
+        .args(["--label", "scalability kvm"])
+        .arg("--suite")
+        .arg(&suite)
+        .arg("--cache")
+        .arg(cache())
+        .arg("--out")
+        .arg(tmp.path())
+        .output()
+        .expect("run collect");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "collect failed\n{stdout}\n{stderr}");
+    eprintln!(
+        "scalability N=2 on kvm (tcg) took {:.0} s",
+        start.elapsed().as_secs_f64()
+    );
+    assert!(
+        qemu_descendants(std::process::id()).is_empty(),
+        "QEMU left behind"
+    );
+    let bundle = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("bundle "))
+        .map(|p| PathBuf::from(p.trim()))
+        .expect("collect prints the bundle path");
+
+    let opened = benchvm_format::read::open(&bundle, &Default::default(), &|_| true)
+        .expect("the bundle verifies");
+    let rows = metrics::parse(opened.file("metrics.ndjson").expect("metrics")).expect("rows");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let run = "runs/kvm/scalability/tools-compile/n=2/rep-01";
+    for r in &rows {
+        assert_eq!(
+            (
+                r.experiment.as_str(),
+                r.platform.as_str(),
+                r.accel.as_str(),
+                r.n_guests
+            ),
+            ("scalability", "kvm", "tcg", Some(2)),
+            "{r:?}"
+        );
+        let g = r.guest.expect("guest");
+        assert_eq!(r.run, format!("{run}/guest-{g}"));
+        match g {
+            1 => {
+                assert_eq!(r.status, Status::Ok, "{r:?}");
+                assert!(r.value.is_some_and(|v| v > 0.0), "{r:?}");
+            }
+            _ => assert_eq!((r.status, r.value), (Status::Dnr, None), "{r:?}"),
+        }
+    }
+    let file = |p: &str| {
+        String::from_utf8_lossy(
+            opened
+                .file(p)
+                .unwrap_or_else(|| panic!("{p} missing from the bundle")),
+        )
+        .into_owned()
+    };
+    assert!(file(&format!("{run}/guest-2/console.log")).contains("Kernel panic"));
+    assert!(file(&format!("{run}/guest-2/run.json")).contains("guest kernel panic"));
+    for p in [
+        format!("{run}/run.json"),
+        format!("{run}/guest-1/console.log"),
+        format!("{run}/guest-1/boot.json"),
+        format!("{run}/guest-1/setup.log"),
+        format!("{run}/guest-2/boot.json"),
+    ] {
+        file(&p);
+    }
+    let plan = file("config/plan.json");
+    assert!(plan.contains("\"n_guests\": 2"), "{plan}");
+
+    // analyze, built beside collect, marks the crashed guest.
+    let analyze = Path::new(env!("CARGO_BIN_EXE_collect")).with_file_name("analyze");
+    assert!(
+        analyze.exists(),
+        "{} is not built: cargo build -p analyze (or cargo test --workspace)",
+        analyze.display()
+    );
+    let report = tmp.path().join("report");
+    let status = Command::new(&analyze)
+        .args(["verify", "--rederive"])
+        .arg(&bundle)
+        .status()
+        .expect("analyze verify");
+    assert!(status.success(), "analyze verify --rederive");
+    let out = Command::new(&analyze)
+        .arg("report")
+        .arg(&bundle)
+        .arg("--out")
+        .arg(&report)
+        .output()
+        .expect("analyze report");
+    assert!(
+        out.status.success(),
+        "analyze report: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = std::fs::read_to_string(report.join("scalability.csv")).expect("scalability.csv");
+    assert!(csv.lines().any(|l| l.contains(",2,1,2,dnr,,")), "{csv}");
+    let svg = std::fs::read_to_string(report.join("figures/scalability-kvm-tcg.svg"))
+        .expect("per-guest figure");
+    let labels = texts(&svg);
+    for label in ["N = 2", "1 DNR"] {
+        assert!(
+            labels.iter().any(|t| t == label),
+            "{label} missing in {labels:?}"
+        );
+    }
+    assert!(report.join("figures/scalability-kvm-tcg.png").exists());
+    assert!(report.join("figures/scalability-mean.svg").exists());
+}
