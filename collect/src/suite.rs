@@ -353,3 +353,83 @@ fn workload_entry(
         spec,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped(name: &str) -> Suite {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../suites")
+            .join(format!("{name}.toml"));
+        load(&path).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn shipped_suites_carry_the_scalability_experiment_at_their_size() {
+        for (name, ns) in [
+            ("smoke", &[1, 2][..]),
+            ("quick", &[1, 2, 4][..]),
+            ("paper", &[1, 2, 4, 8, 16, 30][..]),
+        ] {
+            let s = shipped(name).scalability.expect(name);
+            assert_eq!(s.n_guests, ns, "{name}");
+            assert_eq!(s.repetitions, 1, "{name}");
+            assert!(s.guest_memory_mib.is_some(), "{name}");
+        }
+    }
+
+    #[test]
+    fn scalability_errors_name_the_key() {
+        let base = r#"
+name = "s"
+platforms = ["kvm"]
+[defaults]
+repetitions = 1
+warmups = 0
+deadline_s = 60
+[experiments.scalability]
+workload = "c"
+n_guests = [1, 2]
+[workloads.c]
+kind = "tools-compile"
+tool = "gpio"
+"#;
+        assert!(parse(base, Path::new("s.toml")).is_ok());
+        for (from, to, key) in [
+            (
+                "n_guests = [1, 2]",
+                "n_guests = [2, 1]",
+                "experiments.scalability.n_guests",
+            ),
+            (
+                "n_guests = [1, 2]",
+                "n_guests = []",
+                "experiments.scalability.n_guests",
+            ),
+            (
+                "n_guests = [1, 2]",
+                "n_guests = [1, 65]",
+                "experiments.scalability.n_guests",
+            ),
+            (
+                "workload = \"c\"",
+                "workload = \"d\"",
+                "experiments.scalability.workload",
+            ),
+            (
+                "n_guests = [1, 2]",
+                "n_guests = [1]\nguest_memory_mib = 64",
+                "experiments.scalability.guest_memory_mib",
+            ),
+            ("n_guests = [1, 2]", "n_guests = [1]\nguests = 3", "line"),
+        ] {
+            let text = base.replace(from, to);
+            let err = parse(&text, Path::new("s.toml")).expect_err(to).to_string();
+            assert!(
+                err.starts_with("s.toml: ") && err.contains(key),
+                "{err} (wanted {key})"
+            );
+        }
+    }
+}
