@@ -1,8 +1,6 @@
 //! The metrics of many bundles as one polars DataFrame, each row keeping its
 //! lineage (bundle id, label, host).
 
-use std::io::Cursor;
-
 use benchvm_format::metrics::METRICS_PATH;
 use polars::prelude::*;
 
@@ -50,19 +48,9 @@ pub fn from_ndjson(
     label: &str,
     host: &str,
 ) -> PolarsResult<DataFrame> {
-    let mut df = if bytes.is_empty() {
-        DataFrame::empty_with_schema(&metrics_schema())
-    } else {
-        JsonReader::new(Cursor::new(bytes))
-            .with_json_format(JsonFormat::JsonLines)
-            .with_schema(Arc::new(metrics_schema()))
-            .finish()?
-    };
-    let height = df.height();
-    for (name, value) in LINEAGE.into_iter().zip([bundle_id, label, host]) {
-        df.with_column(StringChunked::full(name.into(), value, height).into_column())?;
-    }
-    Ok(df)
+    let columns = crate::columns::parse(bytes, bundle_id, label, host)
+        .map_err(|e| PolarsError::ComputeError(format!("{METRICS_PATH}: {e}").into()))?;
+    crate::columns::assemble(&[columns])
 }
 
 /// One bundle's metrics with lineage columns added.
@@ -72,27 +60,18 @@ pub fn bundle_frame(loaded: &Loaded) -> PolarsResult<DataFrame> {
     from_ndjson(bytes, &loaded.bundle.id.hex(), &m.label, &m.host)
 }
 
-/// Frames of single bundles, stacked in order into one.
-pub fn stack(frames: Vec<DataFrame>) -> PolarsResult<DataFrame> {
-    let mut frames = frames.into_iter();
-    let Some(mut out) = frames.next() else {
-        return Ok(DataFrame::empty_with_schema(&combined_schema()));
-    };
-    for df in frames {
-        out.vstack_mut_owned(df)?;
-    }
-    out.rechunk_mut();
-    Ok(out)
-}
-
-/// All bundles' metrics, stacked.
+/// All bundles' metrics, in order, in one frame.
 pub fn combine(loaded: &[Loaded]) -> PolarsResult<DataFrame> {
-    stack(
-        loaded
-            .iter()
-            .map(bundle_frame)
-            .collect::<PolarsResult<Vec<_>>>()?,
-    )
+    let parts = loaded
+        .iter()
+        .map(|l| {
+            let bytes = l.bundle.file(METRICS_PATH).unwrap_or_default();
+            let m = &l.bundle.manifest;
+            crate::columns::parse(bytes, &l.bundle.id.hex(), &m.label, &m.host)
+                .map_err(|e| PolarsError::ComputeError(format!("{METRICS_PATH}: {e}").into()))
+        })
+        .collect::<PolarsResult<Vec<_>>>()?;
+    crate::columns::assemble(&parts)
 }
 
 /// The column a platform gets in tables: what ran, and how.

@@ -2,6 +2,7 @@
 
 pub mod analysis;
 pub mod cli;
+pub mod columns;
 pub mod compare;
 pub mod diff;
 pub mod figures;

@@ -9,6 +9,8 @@ use benchvm_format::metrics::{self, MetricRow, METRICS_PATH};
 use benchvm_format::{read, Bundle, BundleError, Limits};
 use polars::prelude::{DataFrame, PolarsError};
 
+use crate::columns::Columns;
+
 /// How bundles are read.
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
@@ -98,34 +100,43 @@ pub enum SetError {
     Frame(#[from] PolarsError),
 }
 
-/// Verifies and loads one bundle straight into its frame: the metrics bytes
-/// (validated by the reader) are read once by polars and then dropped.
-fn load_framed(path: &Path, options: &LoadOptions) -> Result<(BundleInfo, DataFrame), BundleError> {
+/// Verifies and loads one bundle: its facts and its metrics as columns
+/// (the metrics bytes, validated by the reader, are read once more, into
+/// columns, and then dropped).
+fn load_columns(path: &Path, options: &LoadOptions) -> Result<(BundleInfo, Columns), BundleError> {
     let keep = |f: &FileEntry| f.path == METRICS_PATH || f.path == SUMMARY_PATH;
+    let t0 = std::time::Instant::now();
     let bundle = read::open(path, &options.limits, &keep)?;
+    OPEN_NS.fetch_add(t0.elapsed().as_nanos() as usize, Ordering::Relaxed);
+    let t0 = std::time::Instant::now();
     let summary = parse_summary(&bundle)?;
     let id = bundle.id.hex();
     let m = &bundle.manifest;
     let bytes = bundle.file(METRICS_PATH).unwrap_or_default();
-    let frame = crate::frame::from_ndjson(bytes, &id, &m.label, &m.host).map_err(|e| {
-        BundleError::Content {
+    let columns =
+        crate::columns::parse(bytes, &id, &m.label, &m.host).map_err(|e| BundleError::Content {
             entry: METRICS_PATH.into(),
             reason: e.to_string(),
-        }
-    })?;
+        })?;
+    PARSE_NS.fetch_add(t0.elapsed().as_nanos() as usize, Ordering::Relaxed);
     let info = BundleInfo {
         path: path.to_path_buf(),
         label: m.label.clone(),
         host: m.host.clone(),
         platforms: m.platforms.clone(),
-        rows: frame.height(),
+        rows: columns.len(),
         id,
         summary,
     };
-    Ok((info, frame))
+    Ok((info, columns))
 }
 
-type Outcome = Result<(BundleInfo, DataFrame), BundleError>;
+/// Time spent verifying and parsing, summed over the loader threads (for
+/// `RUST_LOG=debug`).
+static OPEN_NS: AtomicUsize = AtomicUsize::new(0);
+static PARSE_NS: AtomicUsize = AtomicUsize::new(0);
+
+type Outcome = Result<(BundleInfo, Columns), BundleError>;
 
 /// Loads `paths` on every core (each bundle once, in the order given; the
 /// same bundle given twice is skipped the second time). A bundle that fails
@@ -139,6 +150,8 @@ pub fn load_set(
         .map_or(1, usize::from)
         .min(paths.len())
         .max(1);
+    OPEN_NS.store(0, Ordering::Relaxed);
+    PARSE_NS.store(0, Ordering::Relaxed);
     let next = AtomicUsize::new(0);
     let mut outcomes: Vec<Option<Outcome>> = Vec::new();
     outcomes.resize_with(paths.len(), || None);
@@ -150,7 +163,7 @@ pub fn load_set(
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
                         let Some(path) = paths.get(i) else { break };
-                        mine.push((i, load_framed(path, options)));
+                        mine.push((i, load_columns(path, options)));
                     }
                     mine
                 })
@@ -198,9 +211,21 @@ pub fn load_set(
             }),
         }
     }
+    log::debug!(
+        "open {:.3} s, parse {:.3} s (summed over threads)",
+        OPEN_NS.load(Ordering::Relaxed) as f64 / 1e9,
+        PARSE_NS.load(Ordering::Relaxed) as f64 / 1e9
+    );
+    let started = std::time::Instant::now();
+    let frame = crate::columns::assemble(&frames)?;
+    log::debug!(
+        "assembling {} bundles: {:.3} s",
+        bundles.len(),
+        started.elapsed().as_secs_f64()
+    );
     Ok(LoadedSet {
         bundles,
         skipped,
-        frame: crate::frame::stack(frames)?,
+        frame,
     })
 }

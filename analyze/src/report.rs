@@ -28,8 +28,20 @@ pub struct ReportSettings {
 /// Name of the tidy data file in a report folder.
 pub const DATA_FILE: &str = "data.parquet";
 
+/// Logs (at debug level) how long each phase took: `RUST_LOG=debug`.
+struct Lap(std::time::Instant);
+
+impl Lap {
+    fn done(&mut self, phase: &str) {
+        log::debug!("{phase}: {:.3} s", self.0.elapsed().as_secs_f64());
+        self.0 = std::time::Instant::now();
+    }
+}
+
 pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
+    let mut lap = Lap(std::time::Instant::now());
     let set = load_set(&settings.bundles, &settings.load, settings.strict)?;
+    lap.done("load and verify");
     for s in &set.skipped {
         log::warn!("skipping {}: {}", s.path.display(), s.reason);
     }
@@ -37,6 +49,7 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
         bail!("no bundle could be loaded");
     }
     let analysis = analysis::analyze(set, &settings.filters)?;
+    lap.done("analyze");
     if analysis.used.is_empty() {
         bail!(
             "no metric row passes the filters ({})",
@@ -54,7 +67,9 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
         render::write_all(&out, doc)
             .with_context(|| format!("writing {} in {}", doc.name, out.display()))?;
     }
+    lap.done("tables");
     write_parquet(&out.join(DATA_FILE), &analysis)?;
+    lap.done("parquet");
     write(
         &out.join("report.md"),
         &render::report_md::render(&analysis, &docs),
@@ -64,6 +79,7 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
         &out.join("report.html"),
         &render::html::from_analysis(&analysis, &docs, &figures),
     )?;
+    lap.done("report.md, figures, report.html");
     print_summary(&analysis, &docs);
     println!("\nwritten to {}", out.display());
     Ok(ExitCode::SUCCESS)
