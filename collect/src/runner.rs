@@ -48,7 +48,8 @@ struct ParallelRecord<'a> {
     metrics: usize,
 }
 
-/// Totals of a finished plan.
+/// Totals of a finished plan. `ok`, `failed` and `dnr` count runs, and
+/// each guest of a scalability run on its own.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Summary {
     pub runs: usize,
