@@ -7,18 +7,24 @@
 //!
 //! Needs qemu-system-x86_64, busybox-static, a guest kernel
 //! (scripts/fetch-guest-kernel.sh) and the linux-source-6.1 tarball;
-//! without them the test says so and passes. It takes about 2 minutes
+//! without them the tests say so and pass. The crash test takes about 90 s
 //! here (2 busy cores): a probe guest, then two guests at once, each
-//! building tools/gpio in about 30 s under TCG.
+//! building tools/gpio in about 30 s under TCG. A second test interrupts
+//! collect while both guests run and checks that no QEMU outlives it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use benchvm_format::metrics::{self, Status};
 use collect::guest;
 use collect::platform::CRASH_GUEST_ENV;
+
+/// One test at a time: both boot guests on a 2-core machine and look for
+/// QEMU processes of their own.
+static TURN: Mutex<()> = Mutex::new(());
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -131,6 +137,7 @@ fn texts(svg: &str) -> Vec<String> {
 
 #[test]
 fn a_guest_crashed_during_a_scalability_run_is_dnr_in_the_rows_and_the_figure() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     if !can_run("scalability on kvm") {
         return;
     }
@@ -254,4 +261,67 @@ fn a_guest_crashed_during_a_scalability_run_is_dnr_in_the_rows_and_the_figure() 
     }
     assert!(report.join("figures/scalability-kvm-tcg.png").exists());
     assert!(report.join("figures/scalability-mean.svg").exists());
+}
+
+#[test]
+fn interrupting_a_scalability_run_leaves_none_of_its_guests_behind() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    if !can_run("scalability interrupt") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let suite = suite(tmp.path());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_collect"))
+        .current_dir(workspace())
+        .args(["run", "--platform", "kvm", "--accel", "tcg"])
+        .arg("--suite")
+        .arg(&suite)
+        .arg("--cache")
+        .arg(cache())
+        .arg("--out")
+        .arg(tmp.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn collect");
+    let collect_pid = child.id();
+    // The probe guest runs alone; wait for the two guests of N = 2.
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let mut seen = Vec::new();
+    while seen.len() < 2 && Instant::now() < deadline {
+        seen = qemu_descendants(collect_pid);
+        if seen.len() < 2 {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    if seen.len() < 2 {
+        let _ = child.kill();
+        panic!("collect did not start two guests at once within 240 s: {seen:?}");
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(collect_pid).expect("pid")),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "collect did not stop on Ctrl-C");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for pid in seen {
+        let alive = || {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .map(|s| !s.contains(") Z "))
+                .unwrap_or(false)
+        };
+        while alive() {
+            assert!(Instant::now() < deadline, "QEMU {pid} outlived collect");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
 }
