@@ -236,7 +236,16 @@ impl Xen {
         let results = work.join(format!("{tag}-results.img"));
         let job_path = work.join(format!("{tag}-job.json"));
         let cfg_path = work.join(format!("{tag}.cfg"));
-        let console = work.join(format!("{tag}-console.log"));
+        // The console goes straight into the run folder when there is one,
+        // so it is there even when collect itself is killed (a lab timeout).
+        let console = match &self.s.folder {
+            Some(f) => {
+                let dir = f.root().join(CONFIG_DIR);
+                fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+                dir.join(format!("{tag}-console.log"))
+            }
+            None => work.join(format!("{tag}-console.log")),
+        };
         let xl_log = work.join(format!("{tag}-xl.log"));
         qemu::sparse_file(&scratch, u64::from(self.s.guest.scratch_gib) << 30)?;
         qemu::sparse_file(&results, RESULTS_DISK_BYTES)?;
@@ -297,9 +306,8 @@ impl Xen {
         for f in [&scratch, &results, &job_path] {
             let _ = fs::remove_file(f);
         }
-        let console_bytes = fs::read(&console).unwrap_or_default();
-        self.record_config(&format!("{tag}-console.log"), &console_bytes)?;
         let report = report?;
+        let console_bytes = fs::read(&console).unwrap_or_default();
         if let Some(t) = report.boot_to_ready_s {
             log::info!("{tag}: boot to ready {t:.1} s");
             self.boots.push(t);
@@ -357,7 +365,10 @@ impl Xen {
                 break;
             }
         }
-        for f in [&console, &xl_log, &cfg_path] {
+        if self.s.folder.is_none() {
+            let _ = fs::remove_file(&console);
+        }
+        for f in [&xl_log, &cfg_path] {
             let _ = fs::remove_file(f);
         }
         Ok(reported)

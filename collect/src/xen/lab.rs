@@ -168,7 +168,13 @@ fn qemu_argv(
 
 /// The script dom0 runs: `collect run ARGS` with the bundle going to the
 /// share and the run folder and disk images on the lab disk.
-fn lab_script(collect: &Path, cwd: &Path, cache: &Path, run_args: &[String]) -> String {
+fn lab_script(
+    collect: &Path,
+    cwd: &Path,
+    cache: &Path,
+    hostname: &str,
+    run_args: &[String],
+) -> String {
     let mut line = vec![shell_quote(&collect.to_string_lossy()), "run".to_owned()];
     line.extend(run_args.iter().map(|a| shell_quote(a)));
     for (flag, value) in [
@@ -182,8 +188,9 @@ fn lab_script(collect: &Path, cwd: &Path, cache: &Path, run_args: &[String]) -> 
     }
     format!(
         "# written by collect lab xen; run by dom0's init\n\
-         cd {cwd}\nexport BENCHVM_CACHE={cache}\nexport RUST_LOG=${{RUST_LOG:-info}}\n{}\n",
+         hostname {hostname}\ncd {cwd}\nexport BENCHVM_CACHE={cache}\nexport RUST_LOG=${{RUST_LOG:-info}}\n{}\n",
         line.join(" "),
+        hostname = shell_quote(hostname),
         cwd = shell_quote(&cwd.to_string_lossy()),
         cache = shell_quote(&cache.to_string_lossy()),
     )
@@ -236,10 +243,16 @@ pub fn run(s: &LabSettings) -> Result<LabResult> {
     let exe = std::env::current_exe().context("locating the collect binary")?;
     fs::copy(&exe, &collect).with_context(|| format!("copying {}", exe.display()))?;
     let cwd = std::env::current_dir()?;
+    // dom0 is named after the machine it runs on.
+    let host = nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "host".into());
     let script = lab_script(
         &Path::new(SHARE_IN_DOM0).join("collect"),
         &cwd,
         &s.cache,
+        &format!("{host}-xenlab"),
         &s.run_args,
     );
     fs::write(share.join("lab.sh"), &script)?;
@@ -430,6 +443,7 @@ mod tests {
             Path::new("/lab-out/collect"),
             Path::new("/work/main"),
             Path::new("/work/main/.cache"),
+            "vm-xenlab",
             &[
                 "--suite".into(),
                 "lab-smoke".into(),
@@ -441,7 +455,7 @@ mod tests {
             "/lab-out/collect run --suite lab-smoke --label 'a b' --out /lab-out/bundles \
              --run-dir /lab-out/run --scratch /var/lib/benchvm/scratch\n"
         ));
-        assert!(script.contains("cd /work/main\n"));
+        assert!(script.contains("hostname vm-xenlab\ncd /work/main\n"));
     }
 
     #[test]
