@@ -128,3 +128,57 @@ fn compare_table_in_every_format() {
         &rows,
     ));
 }
+
+/// Scalability rows of one platform: per N, one row per guest; `dnr` lists
+/// the (N, guest) pairs that did not return.
+fn scalability_rows(
+    p: Platform,
+    base: f64,
+    dnr: &[(u32, u32)],
+) -> Vec<benchvm_format::metrics::MetricRow> {
+    let mut out = Vec::new();
+    for n in [1u32, 2, 4] {
+        for g in 1..=n {
+            let crashed = dnr.contains(&(n, g));
+            let mut r = row(
+                p,
+                "compile",
+                "wall_time",
+                benchvm_format::metrics::Unit::Seconds,
+                1,
+                (!crashed).then(|| base * f64::from(n) + f64::from(g) * 0.25),
+            );
+            r.experiment = "scalability".into();
+            r.guest = Some(g);
+            r.n_guests = Some(n);
+            if crashed {
+                r.status = benchvm_format::metrics::Status::Dnr;
+            }
+            r.run = format!("runs/{}/scalability/compile/n={n}/rep-01/guest-{g}", p.0);
+            out.push(r);
+        }
+    }
+    out
+}
+
+#[test]
+fn scalability_in_every_format() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let paths: Vec<PathBuf> = [(KVM_TCG, 60.0, &[(4, 3)][..]), (XEN_PV, 55.0, &[][..])]
+        .into_iter()
+        .map(|(p, base, dnr)| {
+            let env = summary("lab-01", "AMD EPYC 7B13", "6.1.0-28-amd64", &[p]);
+            write_bundle(
+                tmp.path(),
+                &format!("scalability {}", p.0),
+                &env,
+                &scalability_rows(p, base, dnr),
+            )
+        })
+        .collect();
+    let a = analysis_of(&paths);
+    let docs = a.docs();
+    for name in ["scalability", "scalability_summary"] {
+        check_all_formats(docs.iter().find(|d| d.name == name).expect(name));
+    }
+}
