@@ -94,9 +94,16 @@ pub struct Plan {
     pub runs: Vec<PlannedRun>,
 }
 
-/// Platforms whose workloads run on the host itself: they have no guests
-/// to start N of, so the scalability experiment skips them.
-pub const HOST_PLATFORMS: [&str; 1] = ["native"];
+/// Platforms that can start N guests at once
+/// ([`crate::platform::Platform::execute_parallel`]): the scalability
+/// experiment runs on these and skips the others (native has no guests;
+/// xen joins when its platform starts guests in parallel).
+pub const SCALABILITY_PLATFORMS: [&str; 1] = ["kvm"];
+
+/// Whether the scalability experiment runs on `platform`.
+pub fn runs_scalability(platform: &str) -> bool {
+    SCALABILITY_PLATFORMS.contains(&platform)
+}
 
 /// Expands a suite on the given platforms: per platform, per workload, its
 /// warm-ups then its repetitions; then, on guest platforms, the
@@ -122,7 +129,7 @@ pub fn build(suite: &Suite, platforms: &[String]) -> Plan {
         let Some(s) = suite
             .scalability
             .as_ref()
-            .filter(|_| !HOST_PLATFORMS.contains(&platform.as_str()))
+            .filter(|_| runs_scalability(platform))
         else {
             continue;
         };

@@ -84,6 +84,18 @@ pub fn start(args: &RunArgs) -> Result<()> {
     let settings = Settings::from_args(args, &suite)?;
     let plan = plan::build(&suite, &settings.platforms);
     let assets = check_requirements(&suite, &settings)?;
+    if suite.scalability.is_some() {
+        for p in settings
+            .platforms
+            .iter()
+            .filter(|p| *p != "native" && !plan::runs_scalability(p))
+        {
+            log::warn!(
+                "the scalability experiment does not run on {p} (it runs on {}): skipped there",
+                plan::SCALABILITY_PLATFORMS.join(", ")
+            );
+        }
+    }
 
     let host = nix::unistd::gethostname()
         .ok()
@@ -204,12 +216,7 @@ fn check_requirements(suite: &Suite, settings: &Settings) -> Result<Vec<Asset>> 
     let scalability = suite
         .scalability
         .as_ref()
-        .filter(|_| {
-            settings
-                .platforms
-                .iter()
-                .any(|p| !plan::HOST_PLATFORMS.contains(&p.as_str()))
-        })
+        .filter(|_| settings.platforms.iter().any(|p| plan::runs_scalability(p)))
         .map(|s| &s.workload);
     for entry in suite.overall.iter().chain(scalability) {
         let w = entry.spec.workload();
