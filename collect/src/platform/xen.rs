@@ -22,7 +22,7 @@ use anyhow::{bail, Context, Result};
 use benchvm_format::metrics::Status;
 use serde::Serialize;
 
-use super::{steps, Platform, RunOutcome, RunRequest};
+use super::{steps, Platform, RunOutcome, RunRequest, CRASH_GUEST_ENV};
 use crate::guest::agent::{Job, JobRun};
 use crate::guest::drive::{self, Report, Timeouts};
 use crate::guest::initramfs::{self, Initramfs};
@@ -102,6 +102,21 @@ struct BootRecord<'a> {
     domain_ended: &'a str,
     failure: Option<&'a str>,
     config: &'a str,
+}
+
+/// The steps of a run that panics its guest's kernel.
+fn crash_steps() -> Steps {
+    Steps {
+        setup: Vec::new(),
+        measured: [
+            "sh",
+            "-c",
+            &format!("echo '{CRASH_GUEST_ENV}: crashing this domain'; echo c > /proc/sysrq-trigger; sleep 60"),
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        cleanup: Vec::new(),
+    }
 }
 
 /// The value of `key=` on a kernel command line.
@@ -249,12 +264,23 @@ impl Xen {
         let xl_log = work.join(format!("{tag}-xl.log"));
         qemu::sparse_file(&scratch, u64::from(self.s.guest.scratch_gib) << 30)?;
         qemu::sparse_file(&results, RESULTS_DISK_BYTES)?;
+        // Test hook, as for kvm: BENCHVM_TEST_CRASH_GUEST=<i> makes the
+        // i-th domain panic in its first run (recorded in its job).
+        let crash = std::env::var(CRASH_GUEST_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            == Some(self.guests);
         let job = Job {
             runs: batch
                 .iter()
-                .map(|r| JobRun {
+                .enumerate()
+                .map(|(i, r)| JobRun {
                     folder: r.name.clone(),
-                    steps: r.steps.clone(),
+                    steps: if i == 0 && crash {
+                        crash_steps()
+                    } else {
+                        r.steps.clone()
+                    },
                     deadline_s: r.deadline.as_secs(),
                 })
                 .collect(),

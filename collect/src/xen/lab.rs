@@ -173,6 +173,7 @@ fn lab_script(
     cwd: &Path,
     cache: &Path,
     hostname: &str,
+    env: &[(String, String)],
     run_args: &[String],
 ) -> String {
     let mut line = vec![shell_quote(&collect.to_string_lossy()), "run".to_owned()];
@@ -186,14 +187,27 @@ fn lab_script(
         line.push(flag.to_owned());
         line.push(value);
     }
+    let exports: String = env
+        .iter()
+        .map(|(k, v)| format!("export {k}={}\n", shell_quote(v)))
+        .collect();
     format!(
-        "# written by collect lab xen; run by dom0's init\n\
+        "# written by collect lab xen; run by dom0's init\n{exports}\
          hostname {hostname}\ncd {cwd}\nexport BENCHVM_CACHE={cache}\nexport RUST_LOG=${{RUST_LOG:-info}}\n{}\n",
         line.join(" "),
         hostname = shell_quote(hostname),
         cwd = shell_quote(&cwd.to_string_lossy()),
         cache = shell_quote(&cache.to_string_lossy()),
     )
+}
+
+/// Test hooks of the platforms that dom0's collect gets from this one's
+/// environment.
+fn forwarded_env() -> Vec<(String, String)> {
+    [crate::platform::CRASH_GUEST_ENV]
+        .iter()
+        .filter_map(|k| Some(((*k).to_owned(), std::env::var(k).ok()?)))
+        .collect()
 }
 
 /// What the serial console said.
@@ -253,6 +267,7 @@ pub fn run(s: &LabSettings) -> Result<LabResult> {
         &cwd,
         &s.cache,
         &format!("{host}-xenlab"),
+        &forwarded_env(),
         &s.run_args,
     );
     fs::write(share.join("lab.sh"), &script)?;
@@ -444,6 +459,7 @@ mod tests {
             Path::new("/work/main"),
             Path::new("/work/main/.cache"),
             "vm-xenlab",
+            &[("BENCHVM_TEST_CRASH_GUEST".into(), "1".into())],
             &[
                 "--suite".into(),
                 "lab-smoke".into(),
@@ -455,7 +471,8 @@ mod tests {
             "/lab-out/collect run --suite lab-smoke --label 'a b' --out /lab-out/bundles \
              --run-dir /lab-out/run --scratch /var/lib/benchvm/scratch\n"
         ));
-        assert!(script.contains("hostname vm-xenlab\ncd /work/main\n"));
+        assert!(script
+            .contains("export BENCHVM_TEST_CRASH_GUEST=1\nhostname vm-xenlab\ncd /work/main\n"));
     }
 
     #[test]
