@@ -109,6 +109,7 @@ pub fn parse(
         index.insert(Cow::Owned(s.into_owned()), k);
         k
     };
+    let mut last: [Option<(Cow<'_, str>, u32)>; 11] = Default::default();
     for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let r: RowRef<'_> = serde_json::from_slice(line)?;
         let strings = [
@@ -124,8 +125,18 @@ pub fn parse(
             Some(r.status),
             Some(r.run),
         ];
-        for (column, s) in c.codes.iter_mut().zip(strings) {
-            column.push(code(&mut c.dict, s));
+        for ((column, last), s) in c.codes.iter_mut().zip(&mut last).zip(strings) {
+            // Consecutive rows mostly repeat a column's value: compare
+            // with the previous one before hashing.
+            let k = match (&s, last.as_ref()) {
+                (Some(s), Some((prev, k))) if s == prev => *k,
+                _ => {
+                    let k = code(&mut c.dict, s.clone());
+                    *last = s.filter(|_| k != NULL).map(|s| (s, k));
+                    k
+                }
+            };
+            column.push(k);
         }
         c.emulated.push(r.emulated);
         c.repetition.push(r.repetition);
