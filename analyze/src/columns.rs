@@ -11,6 +11,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use benchvm_format::metrics::{Direction, MetricRow, Role, Status};
 use polars::prelude::*;
 use serde::Deserialize;
 
@@ -87,6 +88,69 @@ impl Columns {
     }
 }
 
+/// Builds one bundle's columns row by row.
+struct Builder {
+    c: Columns,
+    index: HashMap<String, u32>,
+    /// The code each string column got on the previous row.
+    last: [u32; 11],
+}
+
+impl Builder {
+    fn new(bundle_id: &str, label: &str, host: &str) -> Self {
+        Builder {
+            c: Columns {
+                lineage: [bundle_id.to_owned(), label.to_owned(), host.to_owned()],
+                ..Columns::default()
+            },
+            index: HashMap::new(),
+            last: [NULL; 11],
+        }
+    }
+
+    fn code(&mut self, column: usize, s: Option<&str>) -> u32 {
+        let Some(s) = s else { return NULL };
+        // Consecutive rows mostly repeat a column's value: compare with the
+        // previous one before hashing.
+        let last = self.last[column];
+        if self.c.dict.get(last as usize).is_some_and(|prev| prev == s) {
+            return last;
+        }
+        let k = match self.index.get(s) {
+            Some(&k) => k,
+            None => {
+                let k = u32::try_from(self.c.dict.len()).unwrap_or(NULL - 1);
+                self.c.dict.push(s.to_owned());
+                self.index.insert(s.to_owned(), k);
+                k
+            }
+        };
+        self.last[column] = k;
+        k
+    }
+
+    /// Appends a row; `strings` in the order of [`STRINGS`].
+    fn push(
+        &mut self,
+        strings: [Option<&str>; 11],
+        emulated: bool,
+        repetition: u32,
+        guest: Option<u32>,
+        n_guests: Option<u32>,
+        value: Option<f64>,
+    ) {
+        for (i, s) in strings.into_iter().enumerate() {
+            let k = self.code(i, s);
+            self.c.codes[i].push(k);
+        }
+        self.c.emulated.push(emulated);
+        self.c.repetition.push(repetition);
+        self.c.guest.push(guest);
+        self.c.n_guests.push(n_guests);
+        self.c.value.push(value);
+    }
+}
+
 /// Parses a bundle's metrics (validated NDJSON) into columns.
 pub fn parse(
     bytes: &[u8],
@@ -94,57 +158,75 @@ pub fn parse(
     label: &str,
     host: &str,
 ) -> Result<Columns, serde_json::Error> {
-    let mut c = Columns {
-        lineage: [bundle_id.to_owned(), label.to_owned(), host.to_owned()],
-        ..Columns::default()
-    };
-    let mut index: HashMap<Cow<'_, str>, u32> = HashMap::new();
-    let mut code = |dict: &mut Vec<String>, s: Option<Cow<'_, str>>| -> u32 {
-        let Some(s) = s else { return NULL };
-        if let Some(&k) = index.get(&s) {
-            return k;
-        }
-        let k = u32::try_from(dict.len()).unwrap_or(NULL - 1);
-        dict.push(s.clone().into_owned());
-        index.insert(Cow::Owned(s.into_owned()), k);
-        k
-    };
-    let mut last: [Option<(Cow<'_, str>, u32)>; 11] = Default::default();
+    let mut b = Builder::new(bundle_id, label, host);
     for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let r: RowRef<'_> = serde_json::from_slice(line)?;
         let strings = [
-            Some(r.platform),
-            Some(r.accel),
-            Some(r.experiment),
-            Some(r.workload),
-            Some(r.metric),
-            Some(r.unit),
-            Some(r.direction),
-            r.stressor,
-            r.role,
-            Some(r.status),
-            Some(r.run),
+            Some(&*r.platform),
+            Some(&*r.accel),
+            Some(&*r.experiment),
+            Some(&*r.workload),
+            Some(&*r.metric),
+            Some(&*r.unit),
+            Some(&*r.direction),
+            r.stressor.as_deref(),
+            r.role.as_deref(),
+            Some(&*r.status),
+            Some(&*r.run),
         ];
-        for ((column, last), s) in c.codes.iter_mut().zip(&mut last).zip(strings) {
-            // Consecutive rows mostly repeat a column's value: compare
-            // with the previous one before hashing.
-            let k = match (&s, last.as_ref()) {
-                (Some(s), Some((prev, k))) if s == prev => *k,
-                _ => {
-                    let k = code(&mut c.dict, s.clone());
-                    *last = s.filter(|_| k != NULL).map(|s| (s, k));
-                    k
-                }
-            };
-            column.push(k);
-        }
-        c.emulated.push(r.emulated);
-        c.repetition.push(r.repetition);
-        c.guest.push(r.guest);
-        c.n_guests.push(r.n_guests);
-        c.value.push(r.value);
+        b.push(
+            strings,
+            r.emulated,
+            r.repetition,
+            r.guest,
+            r.n_guests,
+            r.value,
+        );
     }
-    Ok(c)
+    Ok(b.c)
+}
+
+/// Columns from rows the reader already parsed and validated
+/// (`Bundle::metrics`): no second reading of the bytes.
+pub fn from_rows(rows: &[MetricRow], bundle_id: &str, label: &str, host: &str) -> Columns {
+    let mut b = Builder::new(bundle_id, label, host);
+    for r in rows {
+        let direction = match r.direction {
+            Direction::Higher => "higher",
+            Direction::Lower => "lower",
+        };
+        let role = r.role.map(|role| match role {
+            Role::Stressed => "stressed",
+            Role::Normal => "normal",
+        });
+        let status = match r.status {
+            Status::Ok => "ok",
+            Status::Failed => "failed",
+            Status::Dnr => "dnr",
+        };
+        let strings = [
+            Some(r.platform.as_str()),
+            Some(r.accel.as_str()),
+            Some(r.experiment.as_str()),
+            Some(r.workload.as_str()),
+            Some(r.metric.as_str()),
+            Some(r.unit.as_str()),
+            Some(direction),
+            r.stressor.as_deref(),
+            role,
+            Some(status),
+            Some(r.run.as_str()),
+        ];
+        b.push(
+            strings,
+            r.emulated,
+            r.repetition,
+            r.guest,
+            r.n_guests,
+            r.value,
+        );
+    }
+    b.c
 }
 
 /// The columns of `parts`, in order, as one frame with the schema of
@@ -257,5 +339,10 @@ mod tests {
             df.column("host").expect("host").str().expect("str").get(3),
             Some("host")
         );
+        // The reader's parsed rows give the same frame.
+        let rows = benchvm_format::metrics::parse(text.as_bytes()).expect("rows");
+        let part = from_rows(&rows, "id", "label", "host");
+        let again = assemble(&[part.clone(), part]).expect("frame");
+        assert!(again.equals_missing(&df), "{again}\n{df}");
     }
 }

@@ -55,9 +55,7 @@ pub fn from_ndjson(
 
 /// One bundle's metrics with lineage columns added.
 pub fn bundle_frame(loaded: &Loaded) -> PolarsResult<DataFrame> {
-    let bytes = loaded.bundle.file(METRICS_PATH).unwrap_or_default();
-    let m = &loaded.bundle.manifest;
-    from_ndjson(bytes, &loaded.bundle.id.hex(), &m.label, &m.host)
+    combine(std::slice::from_ref(loaded))
 }
 
 /// All bundles' metrics, in order, in one frame.
@@ -65,12 +63,10 @@ pub fn combine(loaded: &[Loaded]) -> PolarsResult<DataFrame> {
     let parts = loaded
         .iter()
         .map(|l| {
-            let bytes = l.bundle.file(METRICS_PATH).unwrap_or_default();
             let m = &l.bundle.manifest;
-            crate::columns::parse(bytes, &l.bundle.id.hex(), &m.label, &m.host)
-                .map_err(|e| PolarsError::ComputeError(format!("{METRICS_PATH}: {e}").into()))
+            crate::columns::from_rows(&l.rows, &l.bundle.id.hex(), &m.label, &m.host)
         })
-        .collect::<PolarsResult<Vec<_>>>()?;
+        .collect::<Vec<_>>();
     crate::columns::assemble(&parts)
 }
 

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use benchvm_format::env::{EnvSummary, SUMMARY_PATH};
 use benchvm_format::manifest::FileEntry;
-use benchvm_format::metrics::{self, MetricRow, METRICS_PATH};
+use benchvm_format::metrics::{MetricRow, METRICS_PATH};
 use benchvm_format::{read, Bundle, BundleError, Limits};
 use polars::prelude::{DataFrame, PolarsError};
 
@@ -43,11 +43,9 @@ fn parse_summary(bundle: &Bundle) -> Result<EnvSummary, BundleError> {
 
 /// Verifies the bundle at `path` and parses its metrics and summary.
 pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, BundleError> {
-    let bundle = read::open(path, &options.limits, &|f| wanted(&f.path))?;
-    let rows = match bundle.file(METRICS_PATH) {
-        Some(bytes) => metrics::parse(bytes)?,
-        None => Vec::new(),
-    };
+    let mut bundle = read::open(path, &options.limits, &|f| wanted(&f.path))?;
+    // Parsed and validated by the reader.
+    let rows = std::mem::take(&mut bundle.metrics);
     let summary = parse_summary(&bundle)?;
     Ok(Loaded {
         path: path.to_path_buf(),
@@ -104,7 +102,9 @@ pub enum SetError {
 /// (the metrics bytes, validated by the reader, are read once more, into
 /// columns, and then dropped).
 fn load_columns(path: &Path, options: &LoadOptions) -> Result<(BundleInfo, Columns), BundleError> {
-    let keep = |f: &FileEntry| f.path == METRICS_PATH || f.path == SUMMARY_PATH;
+    // The reader validates the metrics and hands back their rows: the bytes
+    // need not be kept.
+    let keep = |f: &FileEntry| f.path == SUMMARY_PATH;
     let t0 = std::time::Instant::now();
     let bundle = read::open(path, &options.limits, &keep)?;
     OPEN_NS.fetch_add(t0.elapsed().as_nanos() as usize, Ordering::Relaxed);
@@ -112,12 +112,7 @@ fn load_columns(path: &Path, options: &LoadOptions) -> Result<(BundleInfo, Colum
     let summary = parse_summary(&bundle)?;
     let id = bundle.id.hex();
     let m = &bundle.manifest;
-    let bytes = bundle.file(METRICS_PATH).unwrap_or_default();
-    let columns =
-        crate::columns::parse(bytes, &id, &m.label, &m.host).map_err(|e| BundleError::Content {
-            entry: METRICS_PATH.into(),
-            reason: e.to_string(),
-        })?;
+    let columns = crate::columns::from_rows(&bundle.metrics, &id, &m.label, &m.host);
     PARSE_NS.fetch_add(t0.elapsed().as_nanos() as usize, Ordering::Relaxed);
     let info = BundleInfo {
         path: path.to_path_buf(),

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{BundleError, HeaderFault};
 use crate::frame::{self, check_header, ChunkReader, LimitExceeded, Limited, PeekReader};
 use crate::manifest::{BundleId, FileEntry, Manifest, MANIFEST_PATH};
-use crate::metrics::{self, METRICS_PATH};
+use crate::metrics::{self, MetricRow, METRICS_PATH};
 use crate::{path, ustar};
 
 /// Caps that bound what a hostile bundle can make the reader do.
@@ -67,6 +67,10 @@ pub struct Bundle {
     pub compressed_size: u64,
     /// The entries the caller asked to keep, by path.
     pub kept: BTreeMap<String, Vec<u8>>,
+    /// The rows of `metrics.ndjson`, parsed and validated while verifying
+    /// (§9.8), so a caller need not parse them again; empty when the bundle
+    /// has no metrics table.
+    pub metrics: Vec<MetricRow>,
 }
 
 impl Bundle {
@@ -122,7 +126,7 @@ pub fn read<R: Read>(
     check_header(&mut input, 2, limits.window_log_max)?;
     // Asked here, on this thread: `keep` need not be shareable.
     let keep: Vec<bool> = manifest.files.iter().map(keep).collect();
-    let kept = {
+    let (kept, metrics) = {
         let decoder = decoder(&mut input, 2, limits.window_log_max)?;
         // One block of slack: the check for data after the end-of-archive
         // blocks reads one block, and must report it as TrailingData.
@@ -154,6 +158,7 @@ pub fn read<R: Read>(
         manifest_bytes,
         compressed_size,
         kept,
+        metrics,
     })
 }
 
@@ -327,13 +332,17 @@ fn fill<'a>(frame: &'a mut impl BufRead, entry: &str) -> Result<&'a [u8], Bundle
 
 /// Checks frame 2: every record against `files` (the manifest's list), and
 /// keeps the entries whose flag in `keep` (one per file) is set.
+/// Entries kept in memory, by path.
+type Kept = BTreeMap<String, Vec<u8>>;
+
 fn read_entries(
     frame: &mut impl BufRead,
     files: &[FileEntry],
     limits: &Limits,
     keep: &[bool],
-) -> Result<BTreeMap<String, Vec<u8>>, BundleError> {
+) -> Result<(Kept, Vec<MetricRow>), BundleError> {
     let mut kept = BTreeMap::new();
+    let mut rows = Vec::new();
     let mut kept_bytes = 0u64;
     let mut seen = BTreeSet::new();
     let mut folded: BTreeMap<String, String> = BTreeMap::new();
@@ -427,7 +436,7 @@ fn read_entries(
             });
         }
         if entry == METRICS_PATH {
-            metrics::parse(&data)?;
+            rows = metrics::parse(&data)?;
         }
         if keeping {
             kept.insert(entry.clone(), data);
@@ -441,5 +450,5 @@ fn read_entries(
             entry: missing.path.clone(),
         });
     }
-    Ok(kept)
+    Ok((kept, rows))
 }
