@@ -86,6 +86,41 @@ pub struct Xen {
     facts: BTreeMap<String, String>,
     boots: Vec<f64>,
     guests: u32,
+    /// dom0's root as domUs see it.
+    view: RootView,
+    /// Folder in dom0's root file system for the agent and jobs.
+    shared: PathBuf,
+}
+
+/// A non-recursive bind mount of `/`, unmounted on drop.
+#[derive(Debug)]
+struct RootView {
+    path: PathBuf,
+}
+
+impl RootView {
+    fn mount(path: &Path) -> Result<RootView> {
+        fs::create_dir_all(path).with_context(|| format!("creating {}", path.display()))?;
+        let argv: Vec<String> = ["mount", "--bind", "/"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .chain([path.display().to_string()])
+            .collect();
+        let out = xl::capture(&argv, Duration::from_secs(60))?;
+        if !out.success() {
+            bail!("mount --bind / {}: {}", path.display(), out.describe());
+        }
+        Ok(RootView {
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for RootView {
+    fn drop(&mut self) {
+        let argv = vec!["umount".to_owned(), self.path.display().to_string()];
+        let _ = xl::capture(&argv, Duration::from_secs(60));
+    }
 }
 
 /// `boot.json` of each run.
@@ -149,7 +184,15 @@ impl Xen {
             bail!("{DEVICE_MODEL} is missing: apt-get install -y qemu-system-xen (it serves the guests' 9p root and disks)");
         }
         fs::create_dir_all(&s.work).with_context(|| format!("creating {}", s.work.display()))?;
-        let agent = s.work.join("collect-agent");
+        // What domUs see as their root: dom0's root file system alone (a
+        // non-recursive bind of /), without /proc, /sys, /dev and the other
+        // mounts: exported whole, the domU got dom0's /proc through 9p
+        // instead of its own (Xen's 9p back end does not remap inode
+        // numbers across file systems). Agent and jobs live in it.
+        let view = RootView::mount(&s.work.join("root"))?;
+        let shared = PathBuf::from(format!("/var/tmp/benchvm-xen-{}", std::process::id()));
+        fs::create_dir_all(&shared).with_context(|| format!("creating {}", shared.display()))?;
+        let agent = shared.join("collect-agent");
         fs::copy(&s.agent, &agent)
             .with_context(|| format!("copying {} to {}", s.agent.display(), agent.display()))?;
         let s = XenSettings { agent, ..s };
@@ -216,6 +259,8 @@ impl Xen {
             facts,
             boots: Vec::new(),
             guests: 0,
+            view,
+            shared,
         };
         x.record_config("xl-info.txt", info.as_bytes())?;
         x.record_config("xl-dmesg.txt", xl::dmesg().as_bytes())?;
@@ -249,7 +294,7 @@ impl Xen {
         let work = self.s.work.clone();
         let scratch = work.join(format!("{tag}-scratch.img"));
         let results = work.join(format!("{tag}-results.img"));
-        let job_path = work.join(format!("{tag}-job.json"));
+        let job_path = self.shared.join(format!("{tag}-job.json"));
         let cfg_path = work.join(format!("{tag}.cfg"));
         // The console goes straight into the run folder when there is one,
         // so it is there even when collect itself is killed (a lab timeout).
@@ -302,7 +347,7 @@ impl Xen {
         .kernel_arg("benchvm.results", "/dev/xvdc");
         cfg.memory_mib = self.s.guest.memory_mib;
         cfg.vcpus = self.s.guest.vcpus;
-        cfg.host_root = true;
+        cfg.host_root = Some(self.view.path.clone());
         cfg.disks = vec![
             Disk {
                 vdev: "xvdb".into(),

@@ -57,8 +57,9 @@ pub struct XlConfig {
     pub extra: Vec<String>,
     pub memory_mib: u32,
     pub vcpus: u32,
-    /// Share dom0's `/` read-only as [`ROOT_TAG`] over Xen 9pfs.
-    pub host_root: bool,
+    /// Share this dom0 folder (a view of dom0's `/`) read-only as
+    /// [`ROOT_TAG`] over Xen 9pfs.
+    pub host_root: Option<PathBuf>,
     pub disks: Vec<Disk>,
 }
 
@@ -74,7 +75,7 @@ impl XlConfig {
             extra: Vec::new(),
             memory_mib: 512,
             vcpus: 1,
-            host_root: false,
+            host_root: None,
             disks: Vec::new(),
         }
     }
@@ -109,12 +110,15 @@ impl XlConfig {
         line("on_poweroff", q("destroy"));
         line("on_reboot", q("destroy"));
         line("on_crash", q("destroy"));
-        if self.host_root {
+        if let Some(root) = &self.host_root {
             line(
                 "p9",
                 format!(
                     "[ {} ]",
-                    q(&format!("tag={ROOT_TAG},security_model=none,path=/"))
+                    q(&format!(
+                        "tag={ROOT_TAG},security_model=none,path={}",
+                        root.display()
+                    ))
                 ),
             );
         }
@@ -152,7 +156,7 @@ mod tests {
         .kernel_arg("benchvm.agent", "/var/lib/benchvm/xen/collect-agent")
         .kernel_arg("benchvm.p9", "xen");
         cfg.memory_mib = 384;
-        cfg.host_root = true;
+        cfg.host_root = Some("/".into());
         cfg.disks = vec![
             Disk {
                 vdev: "xvdb".into(),
