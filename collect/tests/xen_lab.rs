@@ -72,6 +72,7 @@ fn lab_smoke_on_xen_gives_a_verified_bundle_with_xen_facts() {
     // and consoles are in <dir>/work/lab-*/.
     let target = workspace().join("target");
     std::fs::create_dir_all(&target).expect("target");
+    let target = std::fs::canonicalize(&target).expect("target");
     let tmp = tempfile::Builder::new()
         .prefix("xen-lab-test-")
         .tempdir_in(&target)

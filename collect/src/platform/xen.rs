@@ -457,6 +457,12 @@ impl Xen {
     }
 }
 
+impl Drop for Xen {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.shared);
+    }
+}
+
 impl Platform for Xen {
     fn name(&self) -> &'static str {
         "xen"
