@@ -44,7 +44,9 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts devpts /dev/pts || fail "cannot mount devpts"
 mount -t tmpfs tmpfs /dev/shm
 mount -t xenfs xenfs /proc/xen || fail "cannot mount xenfs: is this a Xen dom0?"
-for d in /run /var/lib/xenstored /tmp; do
+# Not /tmp: the overlay keeps it writable, and a tmpfs there would hide
+# a workspace (and the collect binary) that lives under the host's /tmp.
+for d in /run /var/lib/xenstored; do
     mkdir -p "$d" && mount -t tmpfs tmpfs "$d"
 done
 mkdir -p /var/log/xen /var/lib/xen /var/lib/xen/dump /run/xen /run/lock /var/lib/benchvm
