@@ -2,7 +2,7 @@
 //!
 //! Two writers make the same bytes:
 //!
-//! - [`stage`] (in [`onepass`]) reads every file once: it compresses frame 2
+//! - [`stage`] (`write/onepass.rs`) reads every file once: it compresses frame 2
 //!   into a temporary file while it hashes, then writes the manifest's frame
 //!   and appends frame 2. zstd's worker threads compress while the calling
 //!   thread reads and hashes, so it uses every core. [`crate::rundir::pack`]

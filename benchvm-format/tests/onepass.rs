@@ -114,8 +114,11 @@ fn empty_files_and_block_boundaries() {
 
 #[test]
 fn read_buffer_boundaries() {
-    // The one-pass writer reads 1 MiB at a time.
+    // The one-pass writer reads 256 KiB at a time.
     same_bytes(&[
+        ("runs/0.log", bytes((256 << 10) - 1, 16, true)),
+        ("runs/1.log", bytes(256 << 10, 17, false)),
+        ("runs/2.log", bytes((256 << 10) + 1, 18, true)),
         ("runs/a.log", bytes((1 << 20) - 1, 6, true)),
         ("runs/b.log", bytes(1 << 20, 7, true)),
         ("runs/c.log", bytes((1 << 20) + 1, 8, false)),
@@ -137,6 +140,39 @@ fn large_files_over_several_zstd_jobs() {
         ("metrics.ndjson", Vec::new()),
         ("env/cpuinfo.txt", bytes(70_000, 13, true)),
     ]);
+}
+
+#[test]
+fn a_destination_in_another_folder_gets_a_copy() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [("runs/a.log", bytes(300_000, 14, true))];
+    let sources = sources(&tmp.path().join("src"), &files);
+    let reference = write::plan(meta(), sources.clone())
+        .unwrap()
+        .write(Vec::new())
+        .unwrap();
+    let (staging, elsewhere) = (tmp.path().join("staging"), tmp.path().join("elsewhere"));
+    fs::create_dir_all(&staging).unwrap();
+    fs::create_dir_all(&elsewhere).unwrap();
+    let staged = write::stage(meta(), sources, &staging).unwrap();
+    let dest = elsewhere.join("b.tar.zst");
+    staged.write_file(&dest).unwrap();
+    assert!(fs::read(&dest).unwrap() == reference);
+    assert_eq!(fs::read_dir(&staging).unwrap().count(), 0);
+    assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 1);
+}
+
+#[test]
+fn a_staged_bundle_dropped_unnamed_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let files = [("runs/a.log", bytes(10_000, 15, true))];
+    let sources = sources(&tmp.path().join("src"), &files);
+    let out = tmp.path().join("out");
+    fs::create_dir_all(&out).unwrap();
+    let staged = write::stage(meta(), sources, &out).unwrap();
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 1);
+    drop(staged);
+    assert_eq!(fs::read_dir(&out).unwrap().count(), 0);
 }
 
 #[test]
