@@ -16,8 +16,14 @@
 #
 #     scripts/bench-bundle.sh [ROUNDS] [MIB]     (defaults: 7 rounds, 1024 MiB)
 #
-# BENCH_DIR sets where the files go (default: target/, so on disk, not
-# tmpfs). Needs tar, zstd, sha256sum and GNU time (scripts/install-deps.sh).
+# Environment:
+#   BENCH_DIR        where the files go (default: target/, so on disk, not tmpfs)
+#   BENCH_IDLE_WAIT  on a shared machine: before each timed command, wait up to
+#                    this many seconds for the CPUs to be 90% idle over one
+#                    second (default 0: do not wait); commands that start on a
+#                    busy machine are counted in the output
+#   BENCH_NO_BUILD   1: use the release binaries already in target/
+# Needs tar, zstd, sha256sum and GNU time (scripts/install-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-7}
@@ -26,8 +32,10 @@ mib=${2:-1024}
 for tool in tar zstd sha256sum /usr/bin/time; do
     command -v "$tool" > /dev/null || { echo "missing $tool: run scripts/install-deps.sh" >&2; exit 1; }
 done
-cargo build -q --release --locked -p collect -p analyze
-cargo build -q --release --locked -p benchvm-format --example gen-run
+if [ "${BENCH_NO_BUILD:-0}" != 1 ]; then
+    cargo build -q --release --locked -p collect -p analyze
+    cargo build -q --release --locked -p benchvm-format --example gen-run
+fi
 collect=target/release/collect
 analyze=target/release/analyze
 
@@ -39,6 +47,28 @@ target/release/examples/gen-run "$run" "$mib"
 # The tar of the same files, in bundle order, for zstd alone.
 tar -C "$run" --sort=name -cf "$work/run.tar" config env metrics.ndjson runs
 
+# idle_percent: the share of CPU time spent idle over the next second.
+idle_percent() {
+    local a b
+    read -r -a a < /proc/stat
+    sleep 1
+    read -r -a b < /proc/stat
+    awk -v a="${a[*]:1:8}" -v b="${b[*]:1:8}" 'BEGIN {
+        split(a, x); split(b, y)
+        for (i = 1; i <= 8; i++) total += y[i] - x[i]
+        print int(100 * (y[4] - x[4] + y[5] - x[5]) / (total ? total : 1))
+    }'
+}
+# wait_idle SECONDS: returns once the CPUs are 90% idle, or fails after
+# SECONDS seconds of a busy machine.
+wait_idle() {
+    local deadline=$((SECONDS + $1))
+    [ "$1" -gt 0 ] || return 0
+    while [ "$(idle_percent)" -lt 90 ]; do
+        [ $SECONDS -lt "$deadline" ] || return 1
+    done
+}
+
 # t NAME CMD...: runs CMD under GNU time; appends its wall time (s) to
 # NAME.s, its CPU time (user + system, s) to NAME.cpu and its peak RSS (KiB)
 # to NAME.kib. Output goes to NAME.out.
@@ -46,6 +76,7 @@ t() {
     local name=$1
     shift
     sync
+    wait_idle "${BENCH_IDLE_WAIT:-0}" || echo "$name" >> "$work/busy"
     local start=$EPOCHREALTIME
     /usr/bin/time -f '%M %U %S' -o "$work/$name.time" "$@" > "$work/$name.out"
     local end=$EPOCHREALTIME
@@ -67,7 +98,7 @@ unzstd() { t unzstd zstd -q -dc "$bundle" -o /dev/null; }
 
 # One untimed round: warms binaries and caches, checks everything works.
 pack; verify; tar_sha; zstd_alone; unzstd_sha; unzstd
-rm -f "$work"/*.s "$work"/*.cpu "$work"/*.kib
+rm -f "$work"/*.s "$work"/*.cpu "$work"/*.kib "$work/busy"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for i in $(seq 1 "$rounds"); do
     # Rotate the order, so no command always follows the same one.
@@ -89,7 +120,10 @@ printf 'content          %d MiB in %d files; bundle %d MiB (%.1fx)\n' \
     "$(awk -v a="$content" -v b="$(stat -c %s "$bundle")" 'BEGIN { print a / b }')"
 printf 'rounds           %d, in alternation; %d cores; load average %s before, %s after\n' \
     "$rounds" "$(nproc)" "$load_before" "$(cut -d' ' -f1-3 /proc/loadavg)"
-awk -v l="$load_before" -v n="$(nproc)" 'BEGIN { if (l + 0 > n / 2) print "  note: the machine was busy: with cores shared, pack and verify (two threads each)\n  lose more than the one-thread baselines; wall ratios are then upper bounds" }'
+if [ "${BENCH_IDLE_WAIT:-0}" -gt 0 ]; then
+    printf '  %d of %d timed commands started on a busy machine (CPUs < 90%% idle)\n' \
+        "$(cat "$work/busy" 2>/dev/null | wc -l)" $((6 * rounds))
+fi
 printf '  median (s)       wall    cpu\n'
 for name in pack tar-sha zstd verify unzstd-sha unzstd; do
     printf '  %-14s %6.3f %6.3f\n' "$name" "$(median "$name.s")" "$(median "$name.cpu")"
