@@ -11,8 +11,9 @@
 #   unzstd      zstd -dc B > /dev/null (the limit)
 #
 # and prints the medians, their ratios against the targets of issue 9, and
-# the peak RSS of pack and verify. Every command starts with no dirty pages
-# (a `sync`, not timed) and the inputs in the page cache.
+# the peak RSS of pack and verify. Every command starts with its inputs in
+# the page cache (read just before) and no dirty pages (a `sync`); neither
+# is timed.
 #
 #     scripts/bench-bundle.sh [ROUNDS] [MIB]     (defaults: 7 rounds, 1024 MiB)
 #
@@ -69,36 +70,43 @@ wait_idle() {
     done
 }
 
+# warm PATH...: reads PATH (files, or folders whole) so that it is in the
+# page cache: the host may page out what has not been read for a while.
+warm() { find "$@" -type f -exec cat {} + > /dev/null; }
+
 # t NAME CMD...: runs CMD under GNU time; appends its wall time (s) to
-# NAME.s, its CPU time (user + system, s) to NAME.cpu and its peak RSS (KiB)
-# to NAME.kib. Output goes to NAME.out.
+# NAME.s, its CPU time (user + system, s) to NAME.cpu, its peak RSS (KiB) to
+# NAME.kib and what it read from disk (MiB) to NAME.disk. Output goes to
+# NAME.out.
 t() {
     local name=$1
     shift
     sync
     wait_idle "${BENCH_IDLE_WAIT:-0}" || echo "$name" >> "$work/busy"
     local start=$EPOCHREALTIME
-    /usr/bin/time -f '%M %U %S' -o "$work/$name.time" "$@" > "$work/$name.out"
+    /usr/bin/time -f '%M %U %S %I' -o "$work/$name.time" "$@" > "$work/$name.out"
     local end=$EPOCHREALTIME
     awk -v a="$start" -v b="$end" 'BEGIN { printf "%.6f\n", b - a }' >> "$work/$name.s"
-    awk '{ print $1 >> w "/" n ".kib"; print $2 + $3 >> w "/" n ".cpu" }' w="$work" n="$name" "$work/$name.time"
+    awk '{ print $1 >> w "/" n ".kib"; print $2 + $3 >> w "/" n ".cpu"; print $4 / 2048 >> w "/" n ".disk" }' \
+        w="$work" n="$name" "$work/$name.time"
 }
 bundle="$work/pack.tar.zst"
-pack() { t pack "$collect" pack "$run" -o "$bundle"; }
+pack() { warm "$run"; t pack "$collect" pack "$run" -o "$bundle"; }
 tar_sha() {
+    warm "$run"
     t tar-sha bash -c 'tar -C "$1" --sort=name -cf - config env metrics.ndjson runs \
         | zstd -q -3 -T0 -f -o "$2/tar.tar.zst" \
         && cd "$1" && find config env metrics.ndjson runs -type f -print0 | sort -z | xargs -0 sha256sum' \
         _ "$run" "$work"
 }
-zstd_alone() { t zstd zstd -q -3 -T0 -f "$work/run.tar" -o "$work/zstd.tar.zst"; }
-verify() { t verify "$analyze" verify "$bundle"; }
-unzstd_sha() { t unzstd-sha bash -c 'zstd -q -dc "$1" | sha256sum' _ "$bundle"; }
-unzstd() { t unzstd zstd -q -dc "$bundle" -o /dev/null; }
+zstd_alone() { warm "$work/run.tar"; t zstd zstd -q -3 -T0 -f "$work/run.tar" -o "$work/zstd.tar.zst"; }
+verify() { warm "$bundle"; t verify "$analyze" verify "$bundle"; }
+unzstd_sha() { warm "$bundle"; t unzstd-sha bash -c 'zstd -q -dc "$1" | sha256sum' _ "$bundle"; }
+unzstd() { warm "$bundle"; t unzstd zstd -q -dc "$bundle" -o /dev/null; }
 
 # One untimed round: warms binaries and caches, checks everything works.
 pack; verify; tar_sha; zstd_alone; unzstd_sha; unzstd
-rm -f "$work"/*.s "$work"/*.cpu "$work"/*.kib "$work/busy"
+rm -f "$work"/*.s "$work"/*.cpu "$work"/*.kib "$work"/*.disk "$work/busy"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for i in $(seq 1 "$rounds"); do
     # Rotate the order, so no command always follows the same one.
@@ -124,9 +132,9 @@ if [ "${BENCH_IDLE_WAIT:-0}" -gt 0 ]; then
     printf '  %d of %d timed commands started on a busy machine (CPUs < 90%% idle)\n' \
         "$(cat "$work/busy" 2>/dev/null | wc -l)" $((6 * rounds))
 fi
-printf '  median (s)       wall    cpu\n'
+printf '  median           wall s  cpu s  read from disk MiB\n'
 for name in pack tar-sha zstd verify unzstd-sha unzstd; do
-    printf '  %-14s %6.3f %6.3f\n' "$name" "$(median "$name.s")" "$(median "$name.cpu")"
+    printf '  %-14s %6.3f %6.3f %6.1f\n' "$name" "$(median "$name.s")" "$(median "$name.cpu")" "$(median "$name.disk")"
 done
 r1=$(ratio pack tar-sha); r2=$(ratio pack zstd); r3=$(ratio verify unzstd-sha); r4=$(ratio verify unzstd)
 printf 'pack   / (tar | zstd -3 -T0 ; sha256sum)   %.3f   target <= 0.6   %s\n' "$r1" "$(check "$r1" 0.6)"
