@@ -12,94 +12,28 @@
 //! building tools/gpio in about 30 s under TCG. A second test interrupts
 //! collect while both guests run and checks that no QEMU outlives it.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use benchvm_format::metrics::{self, Status};
-use collect::guest;
+mod common;
+
 use collect::platform::CRASH_GUEST_ENV;
+use common::{cache, guest_missing, qemu_descendants, report_missing, workspace};
 
 /// One test at a time: both boot guests on a 2-core machine and look for
 /// QEMU processes of their own.
 static TURN: Mutex<()> = Mutex::new(());
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn cache() -> PathBuf {
-    std::env::var_os("BENCHVM_CACHE")
-        .map(PathBuf::from)
-        .map(|p| {
-            if p.is_absolute() {
-                p
-            } else {
-                workspace().join(p)
-            }
-        })
-        .unwrap_or_else(|| workspace().join(".cache"))
-}
-
 /// Whether guests can boot and compile here; prints why not.
 fn can_run(test: &str) -> bool {
-    let missing = if !collect::tools::present(guest::qemu::QEMU) {
-        Some("qemu-system-x86_64 (apt-get install -y qemu-system-x86)".to_owned())
-    } else if !Path::new(guest::initramfs::BUSYBOX).exists() {
-        Some("busybox (apt-get install -y busybox-static)".to_owned())
-    } else if !Path::new(collect::kernel_source::TARBALL).exists() {
-        Some("the kernel source (apt-get install -y linux-source-6.1)".to_owned())
-    } else if let Err(e) = guest::kernel::find(None, &cache()) {
-        Some(e.to_string())
-    } else {
-        None
-    };
-    if let Some(m) = &missing {
-        eprintln!("SKIPPED {test}: missing {m}");
-    }
-    missing.is_none()
-}
-
-/// Live QEMU processes whose ancestry includes `root`.
-fn qemu_descendants(root: u32) -> Vec<u32> {
-    let mut parent = BTreeMap::new();
-    for entry in std::fs::read_dir("/proc").expect("/proc").flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
-            continue;
-        };
-        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
-            continue;
-        };
-        let comm = stat[open + 1..close].to_owned();
-        let mut rest = stat[close + 1..].split_whitespace();
-        let state = rest.next().unwrap_or("");
-        let ppid: u32 = rest.next().and_then(|p| p.parse().ok()).unwrap_or(0);
-        if state != "Z" {
-            parent.insert(pid, (ppid, comm));
-        }
-    }
-    let mut found = Vec::new();
-    for (&pid, (_, comm)) in &parent {
-        let mut p = pid;
-        for _ in 0..64 {
-            match parent.get(&p) {
-                Some((pp, _)) if *pp == root => {
-                    if comm.starts_with("qemu-system") {
-                        found.push(pid);
-                    }
-                    break;
-                }
-                Some((pp, _)) if *pp > 1 => p = *pp,
-                _ => break,
-            }
-        }
-    }
-    found
+    let missing = guest_missing().or_else(|| {
+        (!Path::new(collect::kernel_source::TARBALL).exists())
+            .then(|| "the kernel source (apt-get install -y linux-source-6.1)".to_owned())
+    });
+    report_missing(test, missing)
 }
 
 /// The smoke suite's scalability experiment alone, with N = 2 only.

@@ -118,3 +118,25 @@ pub trait Platform: std::fmt::Debug {
         )
     }
 }
+
+/// [`Platform::execute`] for platforms whose unit of work is
+/// [`Platform::execute_all`] (one guest for a batch of runs): a batch of one.
+pub(crate) fn execute_one(
+    platform: &mut dyn Platform,
+    steps: &Steps,
+    dir: &Path,
+    deadline: Duration,
+) -> anyhow::Result<RunOutcome> {
+    let req = RunRequest {
+        steps,
+        dir,
+        deadline,
+        name: dir.display().to_string(),
+    };
+    let mut out = None;
+    platform.execute_all(std::slice::from_ref(&req), &mut |_, o| {
+        out = Some(o);
+        Ok(())
+    })?;
+    out.ok_or_else(|| anyhow::anyhow!("{}: the guest reported no outcome", platform.name()))
+}

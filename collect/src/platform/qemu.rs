@@ -469,18 +469,7 @@ impl Platform for Qemu {
     }
 
     fn execute(&mut self, steps: &Steps, dir: &Path, deadline: Duration) -> Result<RunOutcome> {
-        let req = RunRequest {
-            steps,
-            dir,
-            deadline,
-            name: dir.display().to_string(),
-        };
-        let mut out = None;
-        self.execute_all(std::slice::from_ref(&req), &mut |_, o| {
-            out = Some(o);
-            Ok(())
-        })?;
-        out.context("the guest reported no outcome")
+        super::execute_one(self, steps, dir, deadline)
     }
 
     fn execute_all(
