@@ -68,6 +68,15 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::GuestAgent(a) => {
             crate::guest::agent::run(a.job.as_deref(), a.results.as_deref(), &a.scratch)
         }
+        Command::GuestPhase(a) => {
+            let summary = crate::isolation::control::serve(
+                std::time::Duration::from_secs(a.wait_s),
+                std::time::Duration::from_secs(a.phase_s),
+                &a.stressor,
+            )?;
+            println!("{}", serde_json::to_string(&summary)?);
+            Ok(())
+        }
     }
 }
 

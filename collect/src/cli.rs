@@ -56,6 +56,23 @@ pub enum Command {
     /// record per run (started by the guest's init, not by hand).
     #[command(hide = true)]
     GuestAgent(AgentArgs),
+    /// Inside an isolation guest: wait for the host's `go`, run the
+    /// stressor (if any) until its `stop` (started by the guest agent).
+    #[command(hide = true)]
+    GuestPhase(PhaseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct PhaseArgs {
+    /// Seconds to wait for the host to connect and say `go`.
+    #[arg(long)]
+    pub wait_s: u64,
+    /// Seconds the phase may last after `go`.
+    #[arg(long)]
+    pub phase_s: u64,
+    /// The stressor's command line; none for a normal guest.
+    #[arg(last = true)]
+    pub stressor: Vec<String>,
 }
 
 #[derive(Debug, Args)]

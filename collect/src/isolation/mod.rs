@@ -7,10 +7,12 @@
 //! - [`http`]: one request and its response, read against a deadline.
 //! - [`fileset`]: a static file set in the spirit of SPECweb2005 Support.
 //! - [`nginx`]: the nginx configuration each server runs with.
+//! - [`control`]: the host's `go`/`stop` to each guest's phase command.
 //! - [`netns`]: a network namespace with a bridge and tap devices, torn
 //!   down on drop and on Ctrl-C.
 
 pub mod client;
+pub mod control;
 pub mod fileset;
 pub mod http;
 pub mod netns;
