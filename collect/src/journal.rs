@@ -90,6 +90,8 @@ pub fn replay(path: &Path) -> Result<Replay> {
 pub struct Journal {
     file: File,
     path: PathBuf,
+    /// Bytes of records fsynced so far.
+    len: u64,
 }
 
 impl Journal {
@@ -103,6 +105,7 @@ impl Journal {
         Ok(Journal {
             file,
             path: path.to_path_buf(),
+            len: 0,
         })
     }
 
@@ -121,11 +124,13 @@ impl Journal {
         Ok(Journal {
             file,
             path: path.to_path_buf(),
+            len: valid_len,
         })
     }
 
-    /// Appends one record and fsyncs it. An fsync error is fatal: the
-    /// record is never assumed written.
+    /// Appends one record and fsyncs it. An fsync error is fatal and the
+    /// record is never trusted: it is cut off again (so no replay sees it,
+    /// and `resume` runs its run again), and the error says so.
     pub fn append(&mut self, record: &Record) -> Result<()> {
         let payload = serde_json::to_vec(record)?;
         let len = u32::try_from(payload.len()).context("journal record over 4 GiB")?;
@@ -136,12 +141,27 @@ impl Journal {
         self.file
             .write_all(&frame)
             .with_context(|| format!("appending to {}", self.path.display()))?;
-        self.file.sync_data().with_context(|| {
-            format!(
-                "fsync of {} failed; the record is not trusted",
+        let synced = if crate::fault::fires("fsync-error-journal") {
+            Err(crate::fault::eio("fsync-error-journal"))
+        } else {
+            self.file.sync_data()
+        };
+        if let Err(e) = synced {
+            let cut = self
+                .file
+                .set_len(self.len)
+                .and_then(|()| self.file.sync_all());
+            let what = match cut {
+                Ok(()) => "it was cut off again; `collect resume` redoes its run".to_owned(),
+                Err(c) => format!("cutting it off failed too: {c}"),
+            };
+            return Err(anyhow::Error::new(e).context(format!(
+                "fsync of {} failed; the record is not trusted ({what})",
                 self.path.display()
-            )
-        })
+            )));
+        }
+        self.len += frame.len() as u64;
+        Ok(())
     }
 }
 

@@ -199,7 +199,9 @@ impl RunFolder {
         status: Status,
         rows: &[MetricRow],
     ) -> Result<()> {
-        sync_tree(tmp)?;
+        // An fsync error is fatal: the run is neither renamed into place nor
+        // recorded, and `resume` runs it again.
+        sync_tree(tmp, crate::fault::fires("fsync-error-run"))?;
         let dest = self.root.join(rel);
         let parent = dest.parent().unwrap_or(&self.root).to_path_buf();
         fs::create_dir_all(&parent)?;
@@ -256,16 +258,29 @@ fn remove(path: &Path) -> Result<()> {
 }
 
 /// Fsyncs every file and folder under `dir` (a scalability run has a
-/// folder per guest), then `dir` itself.
-fn sync_tree(dir: &Path) -> Result<()> {
+/// folder per guest), then `dir` itself. `inject`: the first file's fsync
+/// reports EIO (the `fsync-error-run` fault point).
+fn sync_tree(dir: &Path, mut inject: bool) -> Result<()> {
     for entry in fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            sync_tree(&path)?;
+            sync_tree(&path, false)?;
         } else {
+            let fail = std::mem::take(&mut inject);
             File::open(&path)
-                .and_then(|f| f.sync_all())
-                .with_context(|| format!("fsync of {}", path.display()))?;
+                .and_then(|f| {
+                    if fail {
+                        Err(crate::fault::eio("fsync-error-run"))
+                    } else {
+                        f.sync_all()
+                    }
+                })
+                .with_context(|| {
+                    format!(
+                        "fsync of {} failed; its run is not recorded (`collect resume` redoes it)",
+                        path.display()
+                    )
+                })?;
         }
     }
     sync_dir(dir)

@@ -368,3 +368,50 @@ fn full_disk_stops_with_a_clear_message_and_loses_nothing() {
     );
     assert_complete(&case);
 }
+
+/// An fsync that fails (B4) stops collect with a message naming the file;
+/// the runs recorded before are kept and `resume` runs the rest once.
+fn fsync_error_stops_and_resume_finishes(fault: &str, file: &str, recorded: usize) {
+    let case = Case::new();
+    let out = case.run(Some(fault));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let said = text(&out);
+    assert!(
+        said.contains("fsync of ") && said.contains(file) && said.contains("failed"),
+        "{said}"
+    );
+    assert!(said.contains("Input/output error"), "{said}");
+    let runs = case.journaled_runs();
+    assert_eq!(runs.len(), recorded, "{runs:?}");
+    assert!(case.bundles().is_empty());
+    let first = fs::read(case.run.join(format!("{REP}01/stdout.log"))).expect("rep-01 log");
+
+    let out = case.resume();
+    ok(&out);
+    assert!(
+        text(&out).contains(&format!("{recorded} of 3 runs already finished")),
+        "{}",
+        text(&out)
+    );
+    assert_complete(&case);
+    assert_eq!(
+        fs::read(case.run.join(format!("{REP}01/stdout.log"))).expect("rep-01"),
+        first,
+        "a finished run was redone"
+    );
+}
+
+#[test]
+fn failed_journal_fsync_is_fatal_and_its_record_is_not_trusted() {
+    // Visit 1 is the start record: visit 3 is rep-02's record.
+    fsync_error_stops_and_resume_finishes("fsync-error-journal@3", "/.journal", 1);
+}
+
+#[test]
+fn failed_run_folder_fsync_is_fatal_and_the_run_is_redone() {
+    fsync_error_stops_and_resume_finishes(
+        "fsync-error-run@2",
+        "/.inflight-runs_native_overall_cpu_rep-02/",
+        1,
+    );
+}
