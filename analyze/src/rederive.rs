@@ -8,13 +8,21 @@
 //! the same parser collect used (the `collect` library), with the wall time
 //! recorded in its `run.json`, and each value must equal the table's
 //! exactly (both are the same f64 written in shortest round-trip form).
+//!
+//! An imported bundle (`collect import`) has no plan and no run logs: its
+//! raw source and metadata file are kept byte for byte under `import/`, so
+//! they are imported again by the same code (`collect::import::derive`)
+//! and the metrics table, `env/summary.json`, `import/origin.json` and the
+//! manifest's description must all be what they give.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use benchvm_format::env::{EnvSummary, SUMMARY_PATH};
 use benchvm_format::metrics::{self, MetricRow, Status, METRICS_PATH};
-use benchvm_format::{read, Limits};
+use benchvm_format::{read, Bundle, Limits};
+use collect::import::{self, Origin};
 use collect::plan::{Phase, Plan, PlannedRun};
 use collect::workload::Output;
 use serde::Deserialize;
@@ -36,6 +44,8 @@ struct RunOutcomeFile {
 fn wanted(path: &str) -> bool {
     path == METRICS_PATH
         || path == PLAN
+        || path == SUMMARY_PATH
+        || path.starts_with("import/")
         || (path.starts_with("runs/")
             && (path.ends_with("/stdout.log") || path.ends_with("/run.json")))
 }
@@ -43,6 +53,11 @@ fn wanted(path: &str) -> bool {
 /// Re-derives every ok value; returns how many values were checked.
 pub fn check(path: &Path, limits: &Limits) -> Result<usize> {
     let bundle = read::open(path, limits, &|f| wanted(&f.path))?;
+    if bundle.manifest.tool.name == import::meta::IMPORTER
+        || bundle.file(import::ORIGIN_PATH).is_some()
+    {
+        return check_import(&bundle);
+    }
     let plan: Plan = serde_json::from_slice(
         bundle
             .file(PLAN)
@@ -147,4 +162,105 @@ fn check_run(
         checked += 1;
     }
     Ok(checked)
+}
+
+/// Imports the bundle's kept source again and compares; returns how many
+/// ok values were checked.
+fn check_import(bundle: &Bundle) -> Result<usize> {
+    let file = |path: &str| {
+        bundle
+            .file(path)
+            .with_context(|| format!("the imported bundle has no {path} to re-derive from"))
+    };
+    let origin: Origin = serde_json::from_slice(file(import::ORIGIN_PATH)?)
+        .with_context(|| format!("parsing {}", import::ORIGIN_PATH))?;
+    if origin.source != origin.format.source_path() || origin.meta != import::META_PATH {
+        bail!(
+            "{}: source {} and meta {} are not where a {:?} import keeps them",
+            import::ORIGIN_PATH,
+            origin.source,
+            origin.meta,
+            origin.format
+        );
+    }
+    let derived = import::derive(
+        origin.format,
+        (&origin.source, file(&origin.source)?),
+        (import::META_PATH, file(import::META_PATH)?),
+    )
+    .context("the source kept in the bundle does not import")?;
+    if derived.origin != origin {
+        bail!(
+            "{}: differs from what {} gives",
+            import::ORIGIN_PATH,
+            import::META_PATH
+        );
+    }
+    let (mut told, given) = (bundle.manifest.meta(), derived.run_meta);
+    if told.tool.name != given.tool.name {
+        bail!(
+            "manifest.json: tool {:?}, but an imported bundle is made by {:?}",
+            told.tool.name,
+            given.tool.name
+        );
+    }
+    // The importer's version is the bundle's own; the rest comes from the inputs.
+    told.tool = given.tool.clone();
+    if told != given {
+        bail!(
+            "manifest.json: label, host, created, suite or platforms differ from what {} and the source give",
+            import::META_PATH
+        );
+    }
+    let mut summary: EnvSummary =
+        serde_json::from_slice(file(SUMMARY_PATH)?).context("parsing env/summary.json")?;
+    summary.collect_version = derived.summary.collect_version.clone();
+    summary.collect_commit = derived.summary.collect_commit.clone();
+    if summary != derived.summary {
+        bail!(
+            "{SUMMARY_PATH}: differs from the facts of {}",
+            import::META_PATH
+        );
+    }
+    let rows = metrics::parse(file(METRICS_PATH)?)?;
+    for (i, (table, raw)) in rows.iter().zip(&derived.rows).enumerate() {
+        if table != raw {
+            bail!(
+                "metrics.ndjson line {}: the table says {}, the source {} gives {}",
+                i + 1,
+                describe(table),
+                origin.source,
+                describe(raw)
+            );
+        }
+    }
+    if rows.len() != derived.rows.len() {
+        bail!(
+            "metrics.ndjson has {} rows, the source {} gives {}",
+            rows.len(),
+            origin.source,
+            derived.rows.len()
+        );
+    }
+    Ok(rows.iter().filter(|r| r.status == Status::Ok).count())
+}
+
+/// One row, for a person comparing two.
+fn describe(r: &MetricRow) -> String {
+    let value = r.value.map_or("null".to_owned(), |v| v.to_string());
+    format!(
+        "{} ({}, emulated {}) {} {} {} rep {} guest {:?}/{:?} {:?}: {value} {} ({:?} is better)",
+        r.platform,
+        r.accel,
+        r.emulated,
+        r.experiment,
+        r.workload,
+        r.metric,
+        r.repetition,
+        r.guest,
+        r.n_guests,
+        r.status,
+        r.unit.as_str(),
+        r.direction,
+    )
 }

@@ -64,6 +64,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Sign { bundle, key } => sign(&bundle, &key),
         Command::Run(args) => crate::suite_run::start(&args),
         Command::Resume { run_dir } => crate::suite_run::resume(&run_dir),
+        Command::Import(c) => import(c),
         Command::Lab(crate::cli::LabCommand::Xen(a)) => run_xen_lab(&a),
         Command::GuestAgent(a) => {
             crate::guest::agent::run(a.job.as_deref(), a.results.as_deref(), &a.scratch)
@@ -78,6 +79,20 @@ pub fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `collect import csv|pts`: [`crate::import::import_files`].
+fn import(command: crate::cli::ImportCommand) -> Result<()> {
+    use crate::cli::ImportCommand;
+    use crate::import::Format;
+    let (format, a) = match command {
+        ImportCommand::Csv(a) => (Format::Csv, a),
+        ImportCommand::Pts(a) => (Format::Pts, a),
+    };
+    let packed = crate::import::import_files(format, &a.source, &a.meta, &a.out)
+        .with_context(|| format!("importing {}", a.source.display()))?;
+    print_packed(&packed);
+    Ok(())
 }
 
 fn keygen(prefix: &Path) -> Result<()> {

@@ -49,6 +49,11 @@ pub enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Turn results produced elsewhere into a bundle (formats in
+    /// collect/IMPORT.md): the source and metadata files are kept byte for
+    /// byte inside it, and the same inputs give the same bundle.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Boot a test host under QEMU and run collect inside it.
     #[command(subcommand)]
     Lab(LabCommand),
@@ -73,6 +78,26 @@ pub struct PhaseArgs {
     /// The stressor's command line; none for a normal guest.
     #[arg(last = true)]
     pub stressor: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// The CSV long format: one row per value, metrics-table columns.
+    Csv(ImportArgs),
+    /// A Phoronix Test Suite result file (composite.xml).
+    Pts(ImportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The source file.
+    pub source: PathBuf,
+    /// The metadata file (TOML): label, host and platform facts, citation, date.
+    #[arg(long)]
+    pub meta: PathBuf,
+    /// Folder the bundle is written to.
+    #[arg(long, default_value = "bundles")]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod envcapture;
 pub mod fault;
 pub mod guest;
+pub mod import;
 pub mod isolation;
 pub mod journal;
 pub mod kernel_source;

@@ -1,0 +1,319 @@
+//! The CSV long format (`collect/IMPORT.md`): a header row naming columns
+//! of the metrics table (SPEC.md §7), then one row per value. The `run`
+//! column is the importer's: every row's `run` is the source's path inside
+//! the bundle. Rows pass the same validation as collected metrics; an error
+//! names the line and column.
+
+use std::collections::HashMap;
+
+use benchvm_format::metrics::{Direction, MetricRow, Role, Status, Unit};
+use serde::de::DeserializeOwned;
+
+use super::error::{ImportError, Location};
+use super::meta::ImportMeta;
+use super::rows::{check_table, Key};
+
+/// Every column the format knows, in the metrics table's order.
+pub const COLUMNS: [&str; 15] = [
+    "platform",
+    "accel",
+    "emulated",
+    "experiment",
+    "workload",
+    "metric",
+    "unit",
+    "direction",
+    "repetition",
+    "guest",
+    "n_guests",
+    "stressor",
+    "role",
+    "status",
+    "value",
+];
+
+/// Columns a file must have (the others have defaults, see IMPORT.md).
+pub const REQUIRED: [&str; 7] = [
+    "platform",
+    "workload",
+    "metric",
+    "unit",
+    "direction",
+    "repetition",
+    "value",
+];
+
+/// Experiment of a row whose file has no `experiment` column or an empty cell.
+pub const DEFAULT_EXPERIMENT: &str = "overall";
+
+/// Parses the CSV bytes of `file` into validated rows whose `run` is `run`,
+/// with the platforms described by the metadata file `meta_file`.
+pub fn parse(
+    file: &str,
+    bytes: &[u8],
+    (meta_file, meta): (&str, &ImportMeta),
+    run: &str,
+) -> Result<Vec<MetricRow>, ImportError> {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(::csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(bytes);
+    let header = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
+    let line = reader.position().line().max(1) as usize;
+    let columns = Columns::of(file, line, &header)?;
+    let mut rows = Vec::new();
+    let mut keys: HashMap<Key, usize> = HashMap::new();
+    let mut lines = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| csv_error(file, &e))?;
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let cells = Cells {
+            file,
+            line,
+            columns: &columns,
+            record: &record,
+        };
+        let row = cells.row(meta, run)?;
+        if let Some(first) = keys.insert(Key::of(&row), line) {
+            return Err(ImportError::at(
+                cells.location(None),
+                format!("the same value as line {first} (platform, experiment, workload, metric, repetition, guest, n_guests, stressor and role all equal)"),
+            ));
+        }
+        rows.push(row);
+        lines.push(line);
+    }
+    check_table(file, meta_file, &rows, &lines, meta)?;
+    Ok(rows)
+}
+
+fn csv_error(file: &str, e: &::csv::Error) -> ImportError {
+    let reason = match e.kind() {
+        ::csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} fields, but the header has {expected_len}"),
+        ::csv::ErrorKind::Utf8 { err, .. } => {
+            format!("field {} is not valid UTF-8", err.field() + 1)
+        }
+        _ => e.to_string(),
+    };
+    match e.position() {
+        Some(p) => ImportError::at(
+            Location {
+                file: file.to_owned(),
+                line: p.line() as usize,
+                column: None,
+            },
+            reason,
+        ),
+        None => ImportError::file(file, reason),
+    }
+}
+
+/// Where each known column sits in the file.
+#[derive(Debug)]
+struct Columns {
+    index: HashMap<&'static str, usize>,
+}
+
+impl Columns {
+    fn of(file: &str, line: usize, header: &::csv::StringRecord) -> Result<Self, ImportError> {
+        let mut index = HashMap::new();
+        let at = |i: usize, name: &str| Location {
+            file: file.to_owned(),
+            line,
+            column: Some((i + 1, name.to_owned())),
+        };
+        for (i, name) in header.iter().enumerate() {
+            if name == "run" {
+                return Err(ImportError::at(
+                    at(i, name),
+                    "column `run` is filled by the importer (the source file's path in the bundle): remove it",
+                ));
+            }
+            let Some(known) = COLUMNS.iter().find(|c| **c == name) else {
+                return Err(ImportError::at(
+                    at(i, name),
+                    format!(
+                        "unknown column `{name}`; the columns are {}",
+                        COLUMNS.join(", ")
+                    ),
+                ));
+            };
+            if index.insert(*known, i).is_some() {
+                return Err(ImportError::at(
+                    at(i, name),
+                    format!("column `{name}` appears twice"),
+                ));
+            }
+        }
+        if let Some(missing) = REQUIRED.iter().find(|c| !index.contains_key(*c)) {
+            let at = Location {
+                file: file.to_owned(),
+                line,
+                column: None,
+            };
+            return Err(ImportError::at(
+                at,
+                format!(
+                    "the header lacks the required column `{missing}` (required: {})",
+                    REQUIRED.join(", ")
+                ),
+            ));
+        }
+        Ok(Columns { index })
+    }
+}
+
+/// One data row, read cell by cell.
+struct Cells<'a> {
+    file: &'a str,
+    line: usize,
+    columns: &'a Columns,
+    record: &'a ::csv::StringRecord,
+}
+
+impl Cells<'_> {
+    fn location(&self, column: Option<&str>) -> Location {
+        Location {
+            file: self.file.to_owned(),
+            line: self.line,
+            column: column.and_then(|c| self.columns.index.get(c).map(|&i| (i + 1, c.to_owned()))),
+        }
+    }
+
+    fn fail(&self, column: &str, reason: impl Into<String>) -> ImportError {
+        ImportError::at(self.location(Some(column)), reason)
+    }
+
+    /// The cell of `column`, `None` when the file has no such column or the
+    /// cell is empty.
+    fn get(&self, column: &str) -> Option<&str> {
+        let i = *self.columns.index.get(column)?;
+        self.record.get(i).filter(|s| !s.is_empty())
+    }
+
+    fn required(&self, column: &str) -> Result<&str, ImportError> {
+        self.get(column)
+            .ok_or_else(|| self.fail(column, format!("`{column}` is required and empty")))
+    }
+
+    /// A cell holding one of an enum's serde names (unit, direction...).
+    fn variant<T: DeserializeOwned>(&self, column: &str, text: &str) -> Result<T, ImportError> {
+        serde_json::from_value(serde_json::Value::String(text.to_owned()))
+            .map_err(|e| self.fail(column, e.to_string()))
+    }
+
+    fn count(&self, column: &str) -> Result<Option<u32>, ImportError> {
+        self.get(column)
+            .map(|s| match s.parse::<u32>() {
+                Ok(0) => Err(self.fail(column, format!("`{column}` starts at 1"))),
+                Ok(n) => Ok(n),
+                Err(_) => Err(self.fail(column, format!("{s:?} is not a whole number"))),
+            })
+            .transpose()
+    }
+
+    fn row(&self, meta: &ImportMeta, run: &str) -> Result<MetricRow, ImportError> {
+        let platform = self.required("platform")?.to_owned();
+        let Some(facts) = meta.platforms.get(&platform) else {
+            return Err(self.fail(
+                "platform",
+                format!("platform `{platform}` is not described in the metadata (add [platforms.{platform}])"),
+            ));
+        };
+        let accel = match self.get("accel") {
+            Some(a) if a != facts.accel => {
+                return Err(self.fail(
+                    "accel",
+                    format!(
+                        "`{a}`, but the metadata says platform `{platform}` ran with accel `{}`",
+                        facts.accel
+                    ),
+                ))
+            }
+            _ => facts.accel.clone(),
+        };
+        let emulated = match self.get("emulated") {
+            None => facts.emulated,
+            Some(text) => {
+                let e = match text {
+                    "true" => true,
+                    "false" => false,
+                    other => {
+                        return Err(self.fail("emulated", format!("{other:?} is not true or false")))
+                    }
+                };
+                if e != facts.emulated {
+                    return Err(self.fail(
+                        "emulated",
+                        format!(
+                            "{e}, but the metadata says platform `{platform}` has emulated = {}",
+                            facts.emulated
+                        ),
+                    ));
+                }
+                e
+            }
+        };
+        let unit: Unit = self.variant("unit", self.required("unit")?)?;
+        let direction: Direction = self.variant("direction", self.required("direction")?)?;
+        let status: Status = match self.get("status") {
+            Some(s) => self.variant("status", s)?,
+            None => Status::Ok,
+        };
+        let role: Option<Role> = self
+            .get("role")
+            .map(|r| self.variant("role", r))
+            .transpose()?;
+        let repetition = self.required("repetition")?;
+        let repetition = repetition.parse::<u32>().map_err(|_| {
+            self.fail(
+                "repetition",
+                format!("{repetition:?} is not a whole number"),
+            )
+        })?;
+        let value = self
+            .get("value")
+            .map(|v| match v.parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(x),
+                Ok(_) => Err(self.fail("value", format!("{v:?} is not a finite number"))),
+                Err(_) => Err(self.fail("value", format!("{v:?} is not a number"))),
+            })
+            .transpose()?;
+        let row = MetricRow {
+            platform,
+            accel,
+            emulated,
+            experiment: self
+                .get("experiment")
+                .unwrap_or(DEFAULT_EXPERIMENT)
+                .to_owned(),
+            workload: self.required("workload")?.to_owned(),
+            metric: self.required("metric")?.to_owned(),
+            unit,
+            direction,
+            repetition,
+            guest: self.count("guest")?,
+            n_guests: self.count("n_guests")?,
+            stressor: self.get("stressor").map(str::to_owned),
+            role,
+            status,
+            value,
+            run: run.to_owned(),
+        };
+        row.validate()
+            .map_err(|reason| ImportError::at(self.location(Some(blame(&reason))), reason))?;
+        Ok(row)
+    }
+}
+
+/// The column a validation message of [`MetricRow::validate`] is about.
+fn blame(reason: &str) -> &'static str {
+    COLUMNS
+        .iter()
+        .find(|c| reason.contains(&format!("`{c}`")))
+        .copied()
+        .unwrap_or("value")
+}

@@ -1,0 +1,265 @@
+//! The metadata file of an import (`--meta META.toml`, documented in
+//! `collect/IMPORT.md`): what the source file cannot say about itself.
+//! Strict: an unknown key is an error naming the key, and so is a missing
+//! required one.
+
+use std::collections::BTreeMap;
+
+use benchvm_format::{EnvSummary, RunMeta, Tool};
+use serde::Deserialize;
+
+use super::error::{line_col, ImportError, Location};
+
+/// Name the manifest gives the program that made an imported bundle.
+pub const IMPORTER: &str = "collect-import";
+/// Suite name of an imported bundle unless the metadata names one.
+pub const DEFAULT_SUITE: &str = "import";
+
+/// The metadata file as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImportMeta {
+    /// Human label of the bundle.
+    pub label: String,
+    /// When the source's numbers were produced: a TOML date or date-time,
+    /// or a string holding one (`2008-06-01`, `2008-06-01T12:00:00Z`).
+    pub created: toml::Value,
+    /// Suite name recorded in the manifest (default `import`).
+    pub suite: Option<String>,
+    pub source: SourceInfo,
+    pub host: HostFacts,
+    /// Every platform the source measured, by the platform name its rows use.
+    pub platforms: BTreeMap<String, PlatformFacts>,
+}
+
+/// Where the numbers come from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SourceInfo {
+    /// The tool that produced the numbers (`Phoronix Test Suite 10.8.4`, ...).
+    pub tool: String,
+    /// Free-text citation: paper, table, web page, person.
+    pub citation: String,
+    pub url: Option<String>,
+}
+
+/// The machine the numbers were measured on.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostFacts {
+    pub hostname: String,
+    pub cpu_model: String,
+    /// Logical CPUs.
+    pub cores: u32,
+    pub memory_mib: u64,
+    /// Host kernel release.
+    pub kernel: String,
+    pub os: Option<String>,
+    pub arch: Option<String>,
+    pub sockets: Option<u32>,
+    pub cores_per_socket: Option<u32>,
+    pub threads_per_core: Option<u32>,
+    pub smt: Option<String>,
+    pub microcode: Option<String>,
+    pub governor: Option<String>,
+    pub numa_nodes: Option<u32>,
+    pub kernel_cmdline: Option<String>,
+    /// Hypervisor the host itself ran under, if any.
+    pub host_virtualization: Option<String>,
+}
+
+/// How one platform ran.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlatformFacts {
+    /// `none` for native, else the hypervisor's name (`KVM`, `Xen`...).
+    pub hypervisor: String,
+    /// Version of the hypervisor (or of QEMU, xl...).
+    pub version: Option<String>,
+    /// Accelerator really used, as in the metrics table (`none`, `kvm`, `tcg`, `xen-pv`...).
+    pub accel: String,
+    /// Whether the platform ran under software emulation.
+    pub emulated: bool,
+    /// PTS only: the `<System><Identifier>` whose entries are this platform.
+    pub pts_system: Option<String>,
+}
+
+/// Parses the metadata file (`file` names it in errors) and checks what
+/// the types cannot.
+pub fn parse(file: &str, text: &str) -> Result<ImportMeta, ImportError> {
+    let de = toml::Deserializer::parse(text).map_err(|e| toml_error(file, text, &e))?;
+    let meta: ImportMeta = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let mut err = toml_error(file, text, &inner);
+        if let ImportError::At { reason, .. } = &mut err {
+            if path != "." && !path.is_empty() {
+                *reason = format!("{reason} (at key `{path}`)");
+            }
+        }
+        err
+    })?;
+    meta.validate(file)?;
+    Ok(meta)
+}
+
+fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> ImportError {
+    let reason = e.message().trim().to_owned();
+    match e.span() {
+        Some(span) => {
+            let (line, column) = line_col(text, span.start);
+            let at = Location {
+                file: file.to_owned(),
+                line,
+                column: Some((column, String::new())),
+            };
+            ImportError::at(at, reason)
+        }
+        None => ImportError::file(file, reason),
+    }
+}
+
+impl ImportMeta {
+    fn validate(&self, file: &str) -> Result<(), ImportError> {
+        let bad = |key: &str, why: String| ImportError::file(file, format!("key `{key}`: {why}"));
+        if self.label.trim().is_empty() || self.label.len() > 256 {
+            return Err(bad("label", "must be 1-256 bytes, not blank".into()));
+        }
+        if let Some(suite) = &self.suite {
+            if suite.trim().is_empty() || suite.len() > 256 {
+                return Err(bad("suite", "must be 1-256 bytes, not blank".into()));
+            }
+        }
+        if self.host.hostname.trim().is_empty() || self.host.hostname.len() > 256 {
+            return Err(bad(
+                "host.hostname",
+                "must be 1-256 bytes, not blank".into(),
+            ));
+        }
+        if self.host.cores == 0 {
+            return Err(bad("host.cores", "must be at least 1".into()));
+        }
+        for (key, value) in [
+            ("source.tool", &self.source.tool),
+            ("source.citation", &self.source.citation),
+            ("host.cpu_model", &self.host.cpu_model),
+            ("host.kernel", &self.host.kernel),
+        ] {
+            if value.trim().is_empty() {
+                return Err(bad(key, "must not be blank".into()));
+            }
+        }
+        self.created().map_err(|why| bad("created", why))?;
+        if self.platforms.is_empty() {
+            return Err(bad(
+                "platforms",
+                "describe at least one platform ([platforms.<name>])".into(),
+            ));
+        }
+        for (name, p) in &self.platforms {
+            if !is_name(name) {
+                return Err(bad(
+                    &format!("platforms.{name}"),
+                    "a platform name is 1-64 characters of [a-z0-9_.-]".into(),
+                ));
+            }
+            if !is_name(&p.accel) {
+                return Err(bad(
+                    &format!("platforms.{name}.accel"),
+                    format!("{:?} must be 1-64 characters of [a-z0-9_.-]", p.accel),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `created` in the manifest's form, RFC 3339 UTC to the second.
+    pub fn created(&self) -> Result<String, String> {
+        let text = match &self.created {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Datetime(d) => d.to_string(),
+            other => return Err(format!("expected a date or date-time, found {other}")),
+        };
+        let full = if text.len() == 10 {
+            format!("{text}T00:00:00Z")
+        } else {
+            text.clone()
+        };
+        let time = humantime::parse_rfc3339(&full).map_err(|e| {
+            format!("{text:?} is not a date (YYYY-MM-DD) or an RFC 3339 UTC date-time (YYYY-MM-DDTHH:MM:SSZ): {e}")
+        })?;
+        Ok(humantime::format_rfc3339_seconds(time).to_string())
+    }
+
+    /// The manifest's description of the bundle; `platforms` in the order
+    /// the rows first name them.
+    pub fn run_meta(&self, platforms: Vec<String>) -> RunMeta {
+        RunMeta {
+            tool: Tool {
+                name: IMPORTER.to_owned(),
+                version: crate::app::VERSION.to_owned(),
+                git_commit: crate::app::commit(),
+            },
+            // Checked by `validate`.
+            created: self.created().unwrap_or_default(),
+            host: self.host.hostname.clone(),
+            suite: self.suite.clone().unwrap_or_else(|| DEFAULT_SUITE.into()),
+            platforms,
+            label: self.label.clone(),
+        }
+    }
+
+    /// `env/summary.json`: the host facts, and per platform its facts with
+    /// `origin = import` and the tool that made the source.
+    pub fn summary(&self) -> EnvSummary {
+        let h = &self.host;
+        let mut platforms = BTreeMap::new();
+        for (name, p) in &self.platforms {
+            let mut facts = BTreeMap::from([
+                ("origin".to_owned(), "import".to_owned()),
+                ("source_tool".to_owned(), self.source.tool.clone()),
+                ("hypervisor".to_owned(), p.hypervisor.clone()),
+                ("accel".to_owned(), p.accel.clone()),
+                ("emulated".to_owned(), p.emulated.to_string()),
+            ]);
+            if let Some(v) = &p.version {
+                facts.insert("hypervisor_version".into(), v.clone());
+            }
+            if let Some(s) = &p.pts_system {
+                facts.insert("pts_system".into(), s.clone());
+            }
+            platforms.insert(name.clone(), facts);
+        }
+        EnvSummary {
+            host: h.hostname.clone(),
+            kernel: h.kernel.clone(),
+            os: h.os.clone().unwrap_or_default(),
+            arch: h.arch.clone().unwrap_or_default(),
+            cpu_model: h.cpu_model.clone(),
+            cpus: h.cores,
+            sockets: h.sockets,
+            cores_per_socket: h.cores_per_socket,
+            threads_per_core: h.threads_per_core,
+            smt: h.smt.clone(),
+            microcode: h.microcode.clone(),
+            governor: h.governor.clone(),
+            mem_total_kib: h.memory_mib.saturating_mul(1024),
+            numa_nodes: h.numa_nodes.unwrap_or(0),
+            kernel_cmdline: h.kernel_cmdline.clone().unwrap_or_default(),
+            host_virtualization: h.host_virtualization.clone(),
+            vulnerabilities: BTreeMap::new(),
+            scratch_fs: None,
+            tools: BTreeMap::from([("source".to_owned(), self.source.tool.clone())]),
+            collect_version: crate::app::VERSION.to_owned(),
+            collect_commit: crate::app::commit(),
+            platforms,
+        }
+    }
+}
+
+/// The metrics table's rule for names (SPEC.md §7).
+pub(crate) fn is_name(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.bytes()
+            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-'))
+}
