@@ -48,6 +48,11 @@ pub struct GuestOutcome {
     pub started_uptime_s: f64,
     #[serde(deserialize_with = "f64_or_nan")]
     pub ended_uptime_s: f64,
+    /// The guest's boot id when the run ended: a record whose boot id is
+    /// not the one the ready marker carried comes from another boot.
+    /// Absent in records of older agents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boot_id: Option<String>,
 }
 
 /// A number, or NaN for `null` (serde_json writes non-finite floats as null).
@@ -68,9 +73,21 @@ pub fn uptime() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// The kernel's id of this boot, new at every boot.
+pub fn boot_id() -> Option<String> {
+    fs::read_to_string("/proc/sys/kernel/random/boot_id")
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty() && !s.contains(char::is_whitespace))
+}
+
 /// Runs the agent. Without a job it only reports ready (the boot probe).
 pub fn run(job: Option<&Path>, results: Option<&Path>, scratch: &Path) -> Result<()> {
-    println!("{} {:.3}", console::READY, uptime());
+    let boot = boot_id();
+    match &boot {
+        Some(id) => println!("{} {:.3} {id}", console::READY, uptime()),
+        None => println!("{} {:.3}", console::READY, uptime()),
+    }
     let Some(job_path) = job else {
         println!("{}", console::DONE);
         return Ok(());
@@ -103,6 +120,7 @@ pub fn run(job: Option<&Path>, results: Option<&Path>, scratch: &Path) -> Result
             outcome,
             started_uptime_s: started,
             ended_uptime_s: uptime(),
+            boot_id: boot_id(),
         };
         let mut files = vec![(OUTCOME_FILE.to_owned(), serde_json::to_vec_pretty(&record)?)];
         for name in RUN_FILES {

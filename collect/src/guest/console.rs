@@ -4,7 +4,9 @@
 //!
 //! Markers (each on a line of its own, printed by `guest::agent` or the
 //! init):
-//! - `BENCHVM-READY <uptime s>`: the agent started; the guest's uptime then;
+//! - `BENCHVM-READY <uptime s> [<boot id>]`: the agent started; the guest's
+//!   uptime then and its boot id (`/proc/sys/kernel/random/boot_id`; hosts
+//!   read the uptime alone from older agents);
 //! - `BENCHVM-BEGIN <i>` / `BENCHVM-END <i> <status>`: run `i` of the job;
 //! - `BENCHVM-DONE`: every run's record is written;
 //! - `BENCHVM-INIT-FAILED <reason>`: the init gave up and powers off.
@@ -23,18 +25,24 @@ pub const INIT_FAILED: &str = "BENCHVM-INIT-FAILED";
 
 /// Console lines that mean the guest kernel died.
 const PANICS: &[&str] = &["Kernel panic", "kernel BUG at"];
+/// Console lines that mean the guest kernel restarts the machine:
+/// `reboot(2)` (`reboot -f`) and sysrq `b` (an immediate reset).
+const REBOOTS: &[&str] = &["reboot: Restarting system", "sysrq: Resetting"];
 
 /// Something the console said.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     Ready {
         uptime_s: f64,
+        boot_id: Option<String>,
     },
     Begin(usize),
     End(usize),
     Done,
     InitFailed(String),
     Panic(String),
+    /// The guest kernel restarts the machine (the line saying so).
+    Reboot(String),
     /// The console closed: QEMU exited or was killed.
     Closed,
 }
@@ -45,6 +53,9 @@ pub fn parse_line(line: &str) -> Option<Event> {
     if let Some(p) = PANICS.iter().find_map(|p| line.find(p)) {
         return Some(Event::Panic(line[p..].trim().to_owned()));
     }
+    if let Some(p) = REBOOTS.iter().find_map(|p| line.find(p)) {
+        return Some(Event::Reboot(line[p..].trim().to_owned()));
+    }
     let at = line.find("BENCHVM-")?;
     let mut words = line[at..].split_whitespace();
     let marker = words.next()?;
@@ -52,6 +63,7 @@ pub fn parse_line(line: &str) -> Option<Event> {
     match marker {
         READY => Some(Event::Ready {
             uptime_s: arg.and_then(|a| a.parse().ok()).unwrap_or(f64::NAN),
+            boot_id: words.next().map(str::to_owned),
         }),
         BEGIN => arg.and_then(|a| a.parse().ok()).map(Event::Begin),
         END => arg.and_then(|a| a.parse().ok()).map(Event::End),
@@ -137,8 +149,27 @@ mod tests {
     fn markers_and_panics_are_recognised() {
         assert_eq!(
             parse_line("BENCHVM-READY 2.53\r"),
-            Some(Event::Ready { uptime_s: 2.53 })
+            Some(Event::Ready {
+                uptime_s: 2.53,
+                boot_id: None
+            })
         );
+        assert_eq!(
+            parse_line("BENCHVM-READY 2.5 0e6c-b1\r"),
+            Some(Event::Ready {
+                uptime_s: 2.5,
+                boot_id: Some("0e6c-b1".into())
+            })
+        );
+        assert_eq!(
+            parse_line("[    3.084421] sysrq: Resetting"),
+            Some(Event::Reboot("sysrq: Resetting".into()))
+        );
+        assert_eq!(
+            parse_line("[   12.5] reboot: Restarting system"),
+            Some(Event::Reboot("reboot: Restarting system".into()))
+        );
+        assert_eq!(parse_line("[   63.0] reboot: Power down"), None);
         assert_eq!(parse_line("BENCHVM-BEGIN 3"), Some(Event::Begin(3)));
         assert_eq!(
             parse_line("[  4.1] x BENCHVM-END 3 ok"),
@@ -178,7 +209,14 @@ mod tests {
         console.join();
         assert_eq!(
             events,
-            [Event::Ready { uptime_s: 1.5 }, Event::Done, Event::Closed]
+            [
+                Event::Ready {
+                    uptime_s: 1.5,
+                    boot_id: None
+                },
+                Event::Done,
+                Event::Closed
+            ]
         );
         assert_eq!(
             std::fs::read(&log_path).expect("read"),

@@ -4,6 +4,7 @@
 //! the runs it finished come from their records; the run it was in when it
 //! panicked, hung or vanished is reported as the failure.
 
+use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -48,6 +49,18 @@ pub struct Report {
     pub ended: String,
 }
 
+/// A guest's [`Report`], and whether its host process was killed from
+/// outside.
+#[derive(Debug, Clone)]
+pub struct Driven {
+    pub report: Report,
+    /// The signal that ended the host process (QEMU) when collect did not
+    /// send it and the guest had not failed on its own before: an
+    /// infrastructure failure, not the benchmark's (`report.failure` says
+    /// so).
+    pub killed_by: Option<i32>,
+}
+
 /// Runs `argv` (a QEMU command line whose guest runs `job`) to its end.
 /// The console goes to `console_log`, QEMU's messages to `qemu_log`; the
 /// agent writes its records to `results_disk` (none for a boot probe).
@@ -59,9 +72,21 @@ pub fn run(
     qemu_log: &Path,
     results_disk: Option<&Path>,
 ) -> Result<Report> {
+    run_driven(argv, job, timeouts, console_log, qemu_log, results_disk).map(|d| d.report)
+}
+
+/// [`run`], also telling whether QEMU was killed from outside.
+pub fn run_driven(
+    argv: &[String],
+    job: &Job,
+    timeouts: Timeouts,
+    console_log: &Path,
+    qemu_log: &Path,
+    results_disk: Option<&Path>,
+) -> Result<Driven> {
     let session = Session::start(argv, console_log, qemu_log)
         .with_context(|| format!("starting {}", argv.first().map_or("", String::as_str)))?;
-    run_guest(Box::new(session), job, timeouts, qemu_log, results_disk)
+    follow(Box::new(session), job, timeouts, qemu_log, results_disk)
 }
 
 /// Follows a started guest through `job` to its end, as [`run`] does; the
@@ -73,11 +98,30 @@ pub fn run_guest(
     host_log: &Path,
     results_disk: Option<&Path>,
 ) -> Result<Report> {
+    follow(session, job, timeouts, host_log, results_disk).map(|d| d.report)
+}
+
+fn follow(
+    session: Box<dyn GuestProcess>,
+    job: &Job,
+    timeouts: Timeouts,
+    host_log: &Path,
+    results_disk: Option<&Path>,
+) -> Result<Driven> {
     let what = session.what();
     let started = session.started();
     let mut deadline = started + timeouts.boot;
     let mut stage = String::from("boot: no ready marker");
     let mut ready = None;
+    let mut ready_boot: Option<String> = None;
+    // The run in progress, to name it when the guest reboots.
+    let mut current: Option<usize> = None;
+    let folder = |i: usize| job.runs.get(i).map_or("?", |r| r.folder.as_str());
+    let rebooted = |current: Option<usize>, booted: bool, why: &str| match current {
+        Some(i) => format!("guest rebooted during run {} ({why})", folder(i)),
+        None if booted => format!("guest rebooted between runs ({why})"),
+        None => format!("guest rebooted while booting ({why})"),
+    };
     let mut failure = None;
     let mut done = false;
     let mut timed_out = false;
@@ -92,23 +136,30 @@ pub fn run_guest(
             break;
         };
         match event {
-            Event::Ready { uptime_s } => {
+            Event::Ready { .. } if ready.is_some() => {
+                failure = Some(rebooted(current, true, "it booted and said ready again"));
+                break;
+            }
+            Event::Ready { uptime_s, boot_id } => {
                 ready = Some((
                     at.saturating_duration_since(started).as_secs_f64(),
                     uptime_s,
                 ));
+                ready_boot = boot_id;
                 stage = "no run started after ready".into();
                 deadline = at + timeouts.margin;
             }
             Event::Begin(i) => {
+                current = Some(i);
                 let limit = job.runs.get(i).map_or(0, |r| r.deadline_s);
                 stage = format!(
                     "run {} gave no result within its {limit} s deadline, cleanup and margin",
-                    job.runs.get(i).map_or("?", |r| r.folder.as_str())
+                    folder(i)
                 );
                 deadline = at + Duration::from_secs(limit) + timeouts.cleanup + timeouts.margin;
             }
             Event::End(_) => {
+                current = None;
                 stage = "no progress after a run ended".into();
                 deadline = at + timeouts.margin;
             }
@@ -124,11 +175,16 @@ pub fn run_guest(
                 failure = Some(format!("guest kernel panic: {line}"));
                 break;
             }
+            Event::Reboot(line) => {
+                failure = Some(rebooted(current, ready.is_some(), &line));
+                break;
+            }
             Event::Closed => break,
         }
     }
-    // After a clean end, a panic or an init failure QEMU exits by itself
-    // (poweroff, or panic=-1 with -no-reboot); give it the margin.
+    // After a clean end, a panic, a reboot (-no-reboot) or an init failure
+    // QEMU exits by itself (poweroff, or panic=-1 with -no-reboot); give it
+    // the margin.
     let grace = if timed_out {
         Duration::ZERO
     } else {
@@ -144,24 +200,43 @@ pub fn run_guest(
         },
         Ended::Killed => "killed".to_owned(),
     };
+    let mut killed_by = None;
     if failure.is_none() && !done {
         failure = Some(match ended {
             Ended::Exited(s) if s.success() => {
                 "guest powered off before finishing its runs".to_owned()
             }
+            // Collect kills only at deadlines (Ended::Killed): a signal
+            // came from outside.
+            Ended::Exited(s) if s.signal().is_some() => {
+                let n = s.signal().unwrap_or(0);
+                killed_by = Some(n);
+                let name = nix::sys::signal::Signal::try_from(n).map_or("?", |s| s.as_str());
+                format!(
+                    "{what} was killed by signal {n} ({name}), not by collect: an infrastructure failure{}",
+                    last_line(host_log)
+                )
+            }
             _ => format!("{what} crashed ({ended_text}){}", last_line(host_log)),
         });
     }
-    let mut finished = Vec::new();
-    let Some(results_disk) = results_disk else {
-        return Ok(Report {
-            finished,
-            failure,
-            boot_to_ready_s: ready.map(|r| r.0),
-            ready_uptime_s: ready.map(|r| r.1).filter(|u| u.is_finite()),
-            ended: ended_text,
-        });
+    let mut report = Report {
+        finished: Vec::new(),
+        failure,
+        boot_to_ready_s: ready.map(|r| r.0),
+        ready_uptime_s: ready.map(|r| r.1).filter(|u| u.is_finite()),
+        ended: ended_text,
     };
+    if let Some(results_disk) = results_disk {
+        read_records(&mut report, results_disk, ready_boot.as_deref())?;
+    }
+    Ok(Driven { report, killed_by })
+}
+
+/// Adds the records of `results_disk` to `report`. A record from a boot
+/// other than the one that said ready (`boot`) is dropped: the guest
+/// rebooted and ran it again, and the run counts as the reboot's failure.
+fn read_records(report: &mut Report, results_disk: &Path, boot: Option<&str>) -> Result<()> {
     let records = results::read_file(results_disk)
         .with_context(|| format!("reading the results disk {}", results_disk.display()))?;
     for payload in &records.payloads {
@@ -173,7 +248,28 @@ pub fn run_guest(
         let (_, bytes) = files.remove(pos);
         let outcome: GuestOutcome =
             serde_json::from_slice(&bytes).context("parsing a record's outcome.json")?;
-        finished.push(Finished { outcome, files });
+        if let (Some(ready), Some(id)) = (boot, outcome.boot_id.as_deref()) {
+            if ready != id {
+                log::warn!(
+                    "dropped the record of {}: written by boot {id}, not by boot {ready} that ran the job",
+                    outcome.folder
+                );
+                report.failure.get_or_insert_with(|| {
+                    format!(
+                        "guest rebooted during run {}: its record comes from boot {id}, not {ready}",
+                        outcome.folder
+                    )
+                });
+                continue;
+            }
+        }
+        if report
+            .finished
+            .iter()
+            .all(|f| f.outcome.index != outcome.index)
+        {
+            report.finished.push(Finished { outcome, files });
+        }
     }
     if records.end != results::End::Clean {
         log::warn!(
@@ -182,13 +278,7 @@ pub fn run_guest(
             records.end
         );
     }
-    Ok(Report {
-        finished,
-        failure,
-        boot_to_ready_s: ready.map(|r| r.0),
-        ready_uptime_s: ready.map(|r| r.1).filter(|u| u.is_finite()),
-        ended: ended_text,
-    })
+    Ok(())
 }
 
 /// `: <last line of QEMU's log>`, when there is one.
@@ -239,6 +329,11 @@ mod tests {
     /// Runs `script` as if it were QEMU; `record` is written to the results
     /// disk first, as an agent would have.
     fn guest(script: &str, job: &Job, record: Option<&[u8]>) -> (Report, String, Duration) {
+        let (driven, log, took) = driven(script, job, record);
+        (driven.report, log, took)
+    }
+
+    fn driven(script: &str, job: &Job, record: Option<&[u8]>) -> (Driven, String, Duration) {
         let dir = tempfile::tempdir().expect("tempdir");
         let disk = dir.path().join("results.img");
         std::fs::File::create(&disk)
@@ -251,7 +346,7 @@ mod tests {
         let console = dir.path().join("console.log");
         let argv = vec!["sh".to_owned(), "-c".to_owned(), script.to_owned()];
         let start = Instant::now();
-        let report = run(
+        let report = run_driven(
             &argv,
             job,
             quick(),
@@ -276,6 +371,7 @@ mod tests {
             },
             started_uptime_s: 2.0,
             ended_uptime_s: 3.5,
+            boot_id: Some("b1".into()),
         };
         results::pack(&[
             (
@@ -344,6 +440,59 @@ mod tests {
         // QEMU did not exit by itself: killed after the margin.
         assert_eq!(report.ended, "killed");
         assert!(took < Duration::from_secs(10), "{took:?}");
+    }
+
+    #[test]
+    fn a_reboot_mid_run_is_that_runs_failure() {
+        let script = "echo 'BENCHVM-READY 1 b1'; echo 'BENCHVM-BEGIN 0 x'; \
+                      echo '[ 3.08] sysrq: Resetting'; exit 0";
+        let (report, _, _) = guest(script, &job(60), None);
+        assert_eq!(
+            report.failure.as_deref(),
+            Some("guest rebooted during run runs/kvm/overall/x/rep-01 (sysrq: Resetting)")
+        );
+        assert_eq!(report.ended, "exit status 0");
+        // A second boot that says ready is a reboot too.
+        let script = "echo 'BENCHVM-READY 1 b1'; echo 'BENCHVM-BEGIN 0 x'; \
+                      echo 'BENCHVM-READY 1 b2'; exec sleep 60";
+        let (report, _, took) = guest(script, &job(60), None);
+        let failure = report.failure.expect("failure");
+        assert!(
+            failure.starts_with("guest rebooted during run runs/kvm/overall/x/rep-01"),
+            "{failure}"
+        );
+        assert!(took < Duration::from_secs(10), "{took:?}");
+    }
+
+    #[test]
+    fn a_record_from_another_boot_is_dropped() {
+        // The record says boot b1; the guest that said ready was boot b0.
+        let script = "echo 'BENCHVM-READY 1 b0'; echo BENCHVM-BEGIN 0 x; \
+                      echo BENCHVM-END 0 ok; echo BENCHVM-DONE";
+        let (report, _, _) = guest(script, &job(10), Some(&record()));
+        assert!(report.finished.is_empty());
+        let failure = report.failure.expect("failure");
+        assert!(failure.contains("comes from boot b1, not b0"), "{failure}");
+        // The same record under its own boot is kept.
+        let script = script.replace("b0", "b1");
+        let (report, _, _) = guest(&script, &job(10), Some(&record()));
+        assert_eq!((report.finished.len(), report.failure), (1, None));
+    }
+
+    #[test]
+    fn a_signal_from_outside_is_an_infrastructure_failure() {
+        let script = "echo BENCHVM-READY 1; echo BENCHVM-BEGIN 0 x; kill -9 $$";
+        let (killed, _, _) = driven(script, &job(10), None);
+        assert_eq!(killed.killed_by, Some(9));
+        let failure = killed.report.failure.expect("failure");
+        assert!(
+            failure.starts_with("QEMU was killed by signal 9 (SIGKILL), not by collect"),
+            "{failure}"
+        );
+        // Killed by collect at a deadline: the guest's failure, not infrastructure.
+        let script = "echo BENCHVM-READY 1; echo BENCHVM-BEGIN 0 x; exec sleep 60";
+        let (hung, _, _) = driven(script, &job(1), None);
+        assert_eq!(hung.killed_by, None);
     }
 
     #[test]
