@@ -13,6 +13,7 @@ use crate::analysis::{self, Analysis};
 use crate::filter::Filters;
 use crate::load::{load_set, BundleInfo, LoadOptions};
 use crate::render::{self, markdown::Markdown, Renderer};
+use crate::table2::{self, Table2};
 
 /// Settings of one report.
 #[derive(Debug, Clone)]
@@ -62,7 +63,13 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
             .join(report_name(&analysis.used_bundles()))
     });
     fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
-    let docs = analysis.docs();
+    let table2 = table2::build(&analysis.frame)?;
+    if let Some(t) = &table2 {
+        for w in &t.warnings {
+            log::warn!("Table 2: {w}");
+        }
+    }
+    let docs = docs(&analysis, table2.as_ref());
     for doc in &docs {
         render::write_all(&out, doc)
             .with_context(|| format!("writing {} in {}", doc.name, out.display()))?;
@@ -74,7 +81,10 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
         &out.join("report.md"),
         &render::report_md::render(&analysis, &docs),
     )?;
-    let figures = crate::figures::for_report(&analysis, &out.join("figures"))?;
+    let mut figures = crate::figures::for_report(&analysis, &out.join("figures"))?;
+    if let Some(t) = table2.as_ref().filter(|t| !t.rows.is_empty()) {
+        figures.extend(crate::figures::for_table2(t, &out.join("figures"))?);
+    }
     write(
         &out.join("report.html"),
         &render::html::from_analysis(&analysis, &docs, &figures),
@@ -83,6 +93,20 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
     print_summary(&analysis, &docs);
     println!("\nwritten to {}", out.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every table of the report in order: the analysis' documents, with
+/// Table 2 after Table 1 when there are isolation rows.
+pub fn docs(a: &Analysis, table2: Option<&Table2>) -> Vec<render::Doc> {
+    let mut docs = a.docs();
+    if let Some(t) = table2 {
+        let at = docs
+            .iter()
+            .position(|d| d.name == "table1")
+            .map_or(0, |i| i + 1);
+        docs.insert(at, t.doc());
+    }
+    docs
 }
 
 fn print_summary(a: &Analysis, docs: &[render::Doc]) {
@@ -96,6 +120,10 @@ fn print_summary(a: &Analysis, docs: &[render::Doc]) {
                 println!("Table 1 not built: {e}");
             }
         }
+    }
+    if let Some(t) = docs.iter().find(|d| d.name == "table2") {
+        println!("\n{}\n", t.title);
+        print!("{}", Markdown.render(t));
     }
     println!(
         "\n{} bundle(s) used, {} skipped; {} platform comparison(s); {} comparability difference(s); {} warning(s)",

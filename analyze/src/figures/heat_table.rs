@@ -3,7 +3,8 @@
 //! platform) of sub-columns ("stressed", "normal"). Degradation is colored
 //! on a white-to-dark-red ramp up to `saturate_at`; values below 0 (better
 //! than baseline) in light blue. A DNR cell is dark gray, hatched and
-//! labeled "DNR": it is never drawn as a number, and never as 0.
+//! labeled "DNR": it is never drawn as a number, and never as 0. A cell
+//! with no data shows "—", one without a usable baseline "n/a".
 
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, VPos};
@@ -52,6 +53,8 @@ pub enum HeatCell {
     Dnr,
     /// No measurement for this cell.
     Missing,
+    /// Measured, but no number can be given (e.g. no usable baseline).
+    NotAvailable,
 }
 
 /// Table 2's columns: "stressed" and "normal" for each platform.
@@ -160,6 +163,17 @@ impl HeatTable {
         )];
         if self.cells.iter().flatten().any(|c| *c == HeatCell::Missing) {
             e.push((Mark::Empty, "—: no data".to_owned()));
+        }
+        if self
+            .cells
+            .iter()
+            .flatten()
+            .any(|c| *c == HeatCell::NotAvailable)
+        {
+            e.push((
+                Mark::Empty,
+                "n/a: no usable baseline (see the table's notes)".to_owned(),
+            ));
         }
         e
     }
@@ -282,9 +296,14 @@ impl Figure for HeatTable {
                         ))?;
                         root.draw(&Text::new("DNR", center, centered.color(&WHITE)))?;
                     }
-                    HeatCell::Missing => {
+                    HeatCell::Missing | HeatCell::NotAvailable => {
+                        let text = if self.cells[r][c] == HeatCell::Missing {
+                            "—"
+                        } else {
+                            "n/a"
+                        };
                         root.draw(&Rectangle::new([a, b], style::GRID.stroke_width(1)))?;
-                        root.draw(&Text::new("—", center, centered.color(&style::MUTED)))?;
+                        root.draw(&Text::new(text, center, centered.color(&style::MUTED)))?;
                     }
                 }
             }

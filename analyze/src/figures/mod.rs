@@ -11,7 +11,8 @@
 //! | `guest_bars.rs` | one bar per guest for each N, DNR guests marked with a red X | [`GuestBars`] | Figures 1 and 2 |
 //! | `line_band.rs` | mean against N, one line per platform, 95% interval band | [`LineBand`] | scalability summary |
 //!
-//! `table1.rs` turns a [`crate::table1::Table1`] into [`GroupedBars`].
+//! `table1.rs` turns a [`crate::table1::Table1`] into [`GroupedBars`];
+//! `table2.rs` turns a [`crate::table2::Table2`] into [`HeatTable`]s.
 //!
 //! Text is drawn from DejaVu Sans, which the binary carries
 //! (`analyze/assets/DejaVuSans.ttf`), so no system font is looked up at run
@@ -35,6 +36,7 @@ pub mod line_band;
 pub mod scalability;
 mod style;
 pub mod table1;
+pub mod table2;
 mod text;
 
 use std::fs;
@@ -160,8 +162,8 @@ pub struct Rendered {
     pub notes: Vec<String>,
 }
 
-/// Writes every figure the analysis has data for into `dir` (Table 1 and
-/// the scalability figures; Table 2 once its table exists).
+/// Writes every figure the analysis has data for into `dir`: Table 1 and
+/// the scalability figures (Table 2's come from [`for_table2`]).
 pub fn for_report(a: &crate::analysis::Analysis, dir: &Path) -> Result<Vec<Rendered>, FigureError> {
     let mut out = Vec::new();
     if let Ok(t) = &a.table1 {
@@ -194,6 +196,22 @@ pub fn for_report(a: &crate::analysis::Analysis, dir: &Path) -> Result<Vec<Rende
         }
     }
     Ok(out)
+}
+
+/// Writes Table 2's heat table(s) into `dir`.
+pub fn for_table2(t: &crate::table2::Table2, dir: &Path) -> Result<Vec<Rendered>, FigureError> {
+    let notes: Vec<String> = table2::NOTES.iter().map(|n| n.to_string()).collect();
+    table2::heat_tables(t)
+        .into_iter()
+        .map(|(stem, heat)| {
+            Ok(Rendered {
+                doc: "table2".into(),
+                caption: format!("{} (figures/{stem}.svg, .png).", table2::CAPTION),
+                svg: write(&heat, dir, &stem)?,
+                notes: notes.clone(),
+            })
+        })
+        .collect()
 }
 
 /// Writes `<dir>/<stem>.svg` and `<dir>/<stem>.png`; returns the SVG text

@@ -8,10 +8,10 @@ use crate::table1::interval_fields;
 
 /// Notes printed under every Table 2 (cells that need one add their own).
 pub const NOTES: &[&str] = &[
-    "Cell: % degradation of the good-response rate in the stress phase against the same guest(s)' baseline phase (stressor none) on the same platform, from the same bundles: (1 − phase mean / baseline mean) × 100. Higher is worse; a negative value (better than the baseline) is shown as is.",
+    "Cell: % degradation of the good-response rate in the stress phase against the same guest(s)' baseline phase (stressor none) on the same platform, from the same bundles: (1 - phase mean / baseline mean) × 100. Higher is worse; a negative value (better than the baseline) is shown as is.",
     "Stressed VM: guest 1, which runs the stress test (guest 1 in the baseline too). Normal VM: the other guests, pooled per repetition (each repetition's value is the mean over the normal guests that returned ok), then averaged over repetitions. n: repetitions of the phase / of the baseline.",
     "Brackets: 95% interval of the degradation, mapped from Fieller's interval of the ratio of means (Fieller 1954, Welch-Satterthwaite df; as in Table 1); 'unbounded' when the data cannot bound it; none for n = 1.",
-    "DNR (did not return): a guest of that role crashed, hung or stopped answering in at least one repetition of the phase; the worst possible degradation, never averaged as 0. n/a: no usable baseline or phase value (reason below). —: not measured.",
+    "DNR (did not return): a guest of that role crashed, hung or stopped answering in at least one repetition of the phase; the worst possible degradation, never averaged as 0. n/a: no usable baseline or phase value (the reason in a note below). —: not measured.",
     "TCG and emulated-host columns come from software emulation: they are not hardware numbers.",
 ];
 
@@ -120,7 +120,7 @@ impl Table2 {
         let mut records = Vec::new();
         let mut notes: Vec<String> = NOTES.iter().map(|n| (*n).to_owned()).collect();
         if self.rows.iter().any(|r| r.direction == "lower") {
-            notes.push("Lower-is-better metrics: (phase mean / baseline mean − 1) × 100, so higher is still worse.".into());
+            notes.push("Lower-is-better metrics: (phase mean / baseline mean - 1) × 100, so higher is still worse.".into());
         }
         for row in &self.rows {
             let label = if groups.len() > 1 {
