@@ -54,20 +54,26 @@ pub fn parse(
     (meta_file, meta): (&str, &ImportMeta),
     run: &str,
 ) -> Result<Vec<MetricRow>, ImportError> {
+    // The header is read as a record, so it has a position (comment lines
+    // may come before it).
     let mut reader = ::csv::ReaderBuilder::new()
-        .has_headers(true)
+        .has_headers(false)
         .trim(::csv::Trim::All)
         .comment(Some(b'#'))
         .from_reader(bytes);
-    let header = reader.headers().map_err(|e| csv_error(file, &e))?.clone();
-    let line = reader.position().line().max(1) as usize;
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(h) => h.map_err(|e| csv_error(file, &e))?,
+        None => return Err(ImportError::file(file, "empty: no header row")),
+    };
+    let line = line_of(bytes, header.position());
     let columns = Columns::of(file, line, &header)?;
     let mut rows = Vec::new();
     let mut keys: HashMap<Key, usize> = HashMap::new();
     let mut lines = Vec::new();
-    for record in reader.records() {
+    for record in records {
         let record = record.map_err(|e| csv_error(file, &e))?;
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        let line = line_of(bytes, record.position());
         let cells = Cells {
             file,
             line,
@@ -86,6 +92,27 @@ pub fn parse(
     }
     check_table(file, meta_file, &rows, &lines, meta)?;
     Ok(rows)
+}
+
+/// The line a record starts on. The reader's position of a record that
+/// follows comment or blank lines is that of the first of them, so those
+/// are skipped here.
+fn line_of(bytes: &[u8], position: Option<&::csv::Position>) -> usize {
+    let Some(p) = position else { return 0 };
+    let (mut offset, mut line) = (p.byte() as usize, p.line() as usize);
+    while let Some(rest) = bytes.get(offset..).filter(|r| !r.is_empty()) {
+        let end = rest.iter().position(|&b| b == b'\n');
+        let text = &rest[..end.unwrap_or(rest.len())];
+        let skipped = text.is_empty() || text == b"\r" || text.starts_with(b"#");
+        match end {
+            Some(end) if skipped => {
+                offset += end + 1;
+                line += 1;
+            }
+            _ => break,
+        }
+    }
+    line
 }
 
 fn csv_error(file: &str, e: &::csv::Error) -> ImportError {
@@ -316,4 +343,87 @@ fn blame(reason: &str) -> &'static str {
         .find(|c| reason.contains(&format!("`{c}`")))
         .copied()
         .unwrap_or("value")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::import::meta;
+
+    const META: &str = include_str!("../../tests/data/import/meta.toml");
+    const HEADER: &str = "platform,workload,metric,unit,direction,repetition,value\n";
+
+    fn import(text: &str) -> Result<Vec<MetricRow>, ImportError> {
+        let meta = meta::parse("meta.toml", META).expect("fixture metadata");
+        parse(
+            "r.csv",
+            text.as_bytes(),
+            ("meta.toml", &meta),
+            "import/source.csv",
+        )
+    }
+
+    fn err(text: &str) -> String {
+        import(text).expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn defaults_come_from_the_metadata() {
+        let rows = import(&format!(
+            "{HEADER}native,cpu,events_per_sec,events/s,higher,1,10\nkvm,cpu,events_per_sec,events/s,higher,1,9.5\n"
+        ))
+        .expect("valid");
+        assert_eq!(rows[1].accel, "kvm");
+        assert_eq!(rows[1].experiment, DEFAULT_EXPERIMENT);
+        assert_eq!((rows[1].status, rows[1].value), (Status::Ok, Some(9.5)));
+        assert_eq!((rows[1].guest, rows[1].stressor.as_deref()), (None, None));
+    }
+
+    #[test]
+    fn lines_count_comments_and_blank_lines() {
+        let text = format!(
+            "# a comment\n\n{HEADER}native,cpu,events_per_sec,events/s,higher,1,10\n# another\n\nkvm,cpu,events_per_sec,events/s,higher,1,oops\n"
+        );
+        assert!(
+            err(&text).starts_with("r.csv line 7, column 7 (value)"),
+            "{}",
+            err(&text)
+        );
+    }
+
+    #[test]
+    fn table_faults_name_both_lines() {
+        let one = "native,cpu,events_per_sec,events/s,higher,1,10\n";
+        let dup = err(&format!("{HEADER}{one}{one}"));
+        assert!(
+            dup.contains("r.csv line 3") && dup.contains("line 2"),
+            "{dup}"
+        );
+        let mixed = err(&format!(
+            "{HEADER}{one}kvm,cpu,events_per_sec,req/s,higher,1,10\n"
+        ));
+        assert!(
+            mixed.contains("r.csv line 3") && mixed.contains("on line 2"),
+            "{mixed}"
+        );
+    }
+
+    #[test]
+    fn header_and_platform_faults() {
+        let run = err("platform,workload,metric,unit,direction,repetition,value,run\n");
+        assert!(run.contains("line 1, column 8 (run)"), "{run}");
+        let missing = err("platform,workload,metric,unit,direction,value\n");
+        assert!(
+            missing.contains("required column `repetition`"),
+            "{missing}"
+        );
+        let accel = err(
+            "platform,accel,workload,metric,unit,direction,repetition,value\nkvm,tcg,cpu,e,events/s,higher,1,1\n",
+        );
+        assert!(accel.contains("line 2, column 2 (accel)"), "{accel}");
+        let zero = err(&format!("{HEADER}native,cpu,e,events/s,higher,0,1\n"));
+        assert!(zero.contains("column 6 (repetition)"), "{zero}");
+        let unused = err(&format!("{HEADER}native,cpu,e,events/s,higher,1,1\n"));
+        assert!(unused.contains("key `platforms.kvm`"), "{unused}");
+    }
 }

@@ -93,14 +93,40 @@ pub fn parse(file: &str, text: &str) -> Result<ImportMeta, ImportError> {
         let inner = e.into_inner();
         let mut err = toml_error(file, text, &inner);
         if let ImportError::At { reason, .. } = &mut err {
-            if path != "." && !path.is_empty() {
-                *reason = format!("{reason} (at key `{path}`)");
-            }
+            *reason = name_the_key(reason, &path);
         }
         err
     })?;
     meta.validate(file)?;
     Ok(meta)
+}
+
+/// serde's "missing field `x`" and "unknown field `x`, expected ..."
+/// said with the key's full name (`host.x`); `path` is where the
+/// deserializer stood (the table for a missing key, the key for an
+/// unknown one).
+fn name_the_key(reason: &str, path: &str) -> String {
+    let path = if path == "." { "" } else { path };
+    let field = |rest: &str| rest.split('`').next().unwrap_or_default().to_owned();
+    if let Some(rest) = reason.strip_prefix("missing field `") {
+        let key = field(rest);
+        let full = if path.is_empty() {
+            key
+        } else {
+            format!("{path}.{key}")
+        };
+        return format!("missing required key `{full}`");
+    }
+    if let Some(rest) = reason.strip_prefix("unknown field `") {
+        let known = rest.split_once(", expected ").map_or("", |(_, k)| k);
+        let known = known.strip_prefix("one of ").unwrap_or(known);
+        return format!("unknown key `{path}` (this table's keys: {known})");
+    }
+    if path.is_empty() {
+        reason.to_owned()
+    } else {
+        format!("key `{path}`: {reason}")
+    }
 }
 
 fn toml_error(file: &str, text: &str, e: &toml::de::Error) -> ImportError {
