@@ -3,8 +3,11 @@
 //! they run the very same tool binaries as native runs. One guest boots per
 //! workload and runs its warm-ups and repetitions in order; a guest that
 //! panics, hangs or vanishes costs the run it was in (dnr) and a fresh guest
-//! takes the remaining runs. With `--accel auto` KVM is probed by booting a
-//! guest under a deadline, and TCG is used when that fails.
+//! takes the remaining runs. A QEMU killed from outside (a signal collect
+//! did not send) is an infrastructure failure, not the benchmark's: the run
+//! it was in is retried on a fresh guest, up to [`QEMU_RETRIES`] times.
+//! With `--accel auto` KVM is probed by booting a guest under a deadline,
+//! and TCG is used when that fails.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -39,6 +42,13 @@ const RESULTS_DISK_BYTES: u64 = 256 << 20;
 const BANNER: &str = "==================================================================";
 /// How long a KVM probe guest may take to say it is ready.
 const KVM_PROBE: Duration = Duration::from_secs(20);
+/// How often a run is retried on a fresh guest when its QEMU is killed by
+/// a signal collect did not send (reliability.md B7). Two retries ride out
+/// a stray kill or an OOM kill of the host's QEMU, and bound the cost of a
+/// host that keeps killing it to three boots per run. A constant: `collect
+/// run` has no setting for it. A guest's own panic, hang or reboot is a
+/// result (dnr), never retried.
+pub const QEMU_RETRIES: usize = 2;
 
 /// `--accel`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,6 +132,39 @@ struct BootRecord<'a> {
     qemu_ended: &'a str,
     failure: Option<&'a str>,
     command_line: &'a str,
+}
+
+/// A guest whose QEMU was killed from outside during a run, before the
+/// run was retried; `boot.json` lists them under `attempts`.
+#[derive(Debug, Clone, Serialize)]
+struct Attempt {
+    guest: String,
+    qemu_ended: String,
+    failure: String,
+    /// Its console and QEMU log, kept in the run's folder.
+    console: String,
+    qemu_log: Option<String>,
+}
+
+/// `boot.json` of a serial run: the guest, the boot id its records carry,
+/// and the attempts before it.
+#[derive(Debug, Serialize)]
+struct SerialBoot<'a> {
+    #[serde(flatten)]
+    boot: BootRecord<'a>,
+    boot_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "<[Attempt]>::is_empty")]
+    attempts: &'a [Attempt],
+}
+
+/// How one guest of [`Qemu::one_guest`] ended.
+#[derive(Debug)]
+enum GuestEnd {
+    /// It reported this many runs (the last one dnr when it failed).
+    Reported(usize),
+    /// It reported `reported` runs, then QEMU was killed from outside
+    /// during the next one: that run goes to a fresh guest.
+    Retry { reported: usize, attempt: Attempt },
 }
 
 impl Qemu {
@@ -307,14 +350,16 @@ impl Qemu {
     }
 
     /// Boots one guest for `batch` and reports the runs it finished, and
-    /// the run it failed in, to `done` (indices offset by `first`).
-    /// Returns how many runs were reported.
+    /// the run it failed in, to `done` (indices offset by `first`), unless
+    /// QEMU was killed from outside and `batch[0]`'s earlier `attempts`
+    /// leave a retry for the run it was in.
     fn one_guest(
         &mut self,
         batch: &[RunRequest<'_>],
         first: usize,
+        attempts: &[Attempt],
         done: &mut dyn FnMut(usize, RunOutcome) -> Result<()>,
-    ) -> Result<usize> {
+    ) -> Result<GuestEnd> {
         self.guests += 1;
         let tag = format!("guest-{:03}", self.guests);
         let work = &self.s.work;
@@ -361,7 +406,7 @@ impl Qemu {
             .entry("qemu_command_line".into())
             .or_insert_with(|| line.clone());
 
-        let report = drive::run(
+        let driven = drive::run_driven(
             &cmd.argv(),
             &job,
             self.timeouts,
@@ -372,7 +417,8 @@ impl Qemu {
         for f in [&scratch, &results, &job_path] {
             let _ = fs::remove_file(f);
         }
-        let report = report?;
+        let driven = driven?;
+        let report = &driven.report;
         if let Some(t) = report.boot_to_ready_s {
             self.boots.push(t);
             self.update_boot_facts();
@@ -381,8 +427,33 @@ impl Qemu {
         let qemu_bytes = fs::read(&qemu_log).unwrap_or_default();
         let names: Vec<&str> = batch.iter().map(|r| r.name.as_str()).collect();
         let mut reported = 0;
+        let mut end = GuestEnd::Reported(0);
         for (i, req) in batch.iter().enumerate() {
             let record = report.finished.iter().find(|f| f.outcome.index == i);
+            let earlier = if i == 0 { attempts } else { &[] };
+            if let (None, Some(_)) = (record, driven.killed_by) {
+                if earlier.len() < QEMU_RETRIES {
+                    let k = earlier.len() + 1;
+                    let attempt = Attempt {
+                        guest: tag.clone(),
+                        qemu_ended: report.ended.clone(),
+                        failure: report.failure.clone().unwrap_or_default(),
+                        console: format!("attempt-{k}-console.log"),
+                        qemu_log: (!qemu_bytes.is_empty()).then(|| format!("attempt-{k}-qemu.log")),
+                    };
+                    fs::write(req.dir.join(&attempt.console), &console_bytes)?;
+                    if let Some(q) = &attempt.qemu_log {
+                        fs::write(req.dir.join(q), &qemu_bytes)?;
+                    }
+                    log::warn!(
+                        "{}: {}; retrying it on a fresh guest (retry {k} of {QEMU_RETRIES})",
+                        req.name,
+                        attempt.failure,
+                    );
+                    end = GuestEnd::Retry { reported, attempt };
+                    break;
+                }
+            }
             let outcome = match record {
                 Some(f) => {
                     for (name, bytes) in &f.files {
@@ -393,9 +464,7 @@ impl Qemu {
                 None => RunOutcome {
                     status: Status::Dnr,
                     wall_s: None,
-                    reason: Some(report.failure.clone().unwrap_or_else(|| {
-                        "the guest ended without a record of this run".to_owned()
-                    })),
+                    reason: Some(dnr_reason(report, driven.killed_by, earlier.len())),
                     exit_code: None,
                 },
             };
@@ -403,20 +472,25 @@ impl Qemu {
             if !qemu_bytes.is_empty() {
                 fs::write(req.dir.join("qemu.log"), &qemu_bytes)?;
             }
-            let boot = BootRecord {
-                guest: &tag,
-                accel: self.accel,
-                boot_to_ready_s: report.boot_to_ready_s,
-                ready_uptime_s: report.ready_uptime_s,
-                runs: names.clone(),
-                position: i,
-                qemu_ended: &report.ended,
-                failure: report.failure.as_deref(),
-                command_line: &line,
+            let boot = SerialBoot {
+                boot: BootRecord {
+                    guest: &tag,
+                    accel: self.accel,
+                    boot_to_ready_s: report.boot_to_ready_s,
+                    ready_uptime_s: report.ready_uptime_s,
+                    runs: names.clone(),
+                    position: i,
+                    qemu_ended: &report.ended,
+                    failure: report.failure.as_deref(),
+                    command_line: &line,
+                },
+                boot_id: record.and_then(|f| f.outcome.boot_id.as_deref()),
+                attempts: earlier,
             };
             fs::write(req.dir.join("boot.json"), serde_json::to_vec_pretty(&boot)?)?;
             done(first + i, outcome)?;
             reported += 1;
+            end = GuestEnd::Reported(reported);
             if record.is_none() {
                 break;
             }
@@ -424,7 +498,7 @@ impl Qemu {
         for f in [&console, &qemu_log] {
             let _ = fs::remove_file(f);
         }
-        Ok(reported)
+        Ok(end)
     }
 
     fn update_boot_facts(&mut self) {
@@ -436,6 +510,25 @@ impl Qemu {
         self.fact("boot_to_ready_s_min", &format!("{min:.3}"));
         self.fact("boot_to_ready_s_mean", &format!("{mean:.3}"));
         self.fact("boot_to_ready_s_max", &format!("{max:.3}"));
+    }
+}
+
+/// Why a run without a record is dnr; after retries, how many attempts
+/// QEMU was killed in.
+fn dnr_reason(report: &Report, killed_by: Option<i32>, retries: usize) -> String {
+    let failure = report
+        .failure
+        .clone()
+        .unwrap_or_else(|| "the guest ended without a record of this run".to_owned());
+    match (killed_by, retries) {
+        (Some(_), n) if n > 0 => format!(
+            "{failure} (in all {} attempts: retried {n} times on fresh guests)",
+            n + 1
+        ),
+        (None, n) if n > 0 => format!(
+            "{failure} (on retry {n}, after QEMU was killed from outside in the attempt before)"
+        ),
+        _ => failure,
     }
 }
 
@@ -465,6 +558,7 @@ impl Platform for Qemu {
             scratch: PathBuf::from(SCRATCH_MOUNT),
             cpus: self.s.guest.vcpus,
             kernel_source: None,
+            agent: Some(self.s.agent.clone()),
         }
     }
 
@@ -478,9 +572,24 @@ impl Platform for Qemu {
         done: &mut dyn FnMut(usize, RunOutcome) -> Result<()>,
     ) -> Result<()> {
         let mut next = 0;
+        // Guests of runs[next] whose QEMU was killed from outside.
+        let mut attempts = Vec::new();
         while next < runs.len() {
-            // Each guest reports at least one run, so this ends.
-            next += self.one_guest(&runs[next..], next, done)?.max(1);
+            // Each guest reports a run or adds an attempt (at most
+            // QEMU_RETRIES per run), so this ends.
+            match self.one_guest(&runs[next..], next, &attempts, done)? {
+                GuestEnd::Reported(n) => {
+                    next += n.max(1);
+                    attempts.clear();
+                }
+                GuestEnd::Retry { reported, attempt } => {
+                    if reported > 0 {
+                        next += reported;
+                        attempts.clear();
+                    }
+                    attempts.push(attempt);
+                }
+            }
         }
         Ok(())
     }
