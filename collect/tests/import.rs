@@ -405,36 +405,46 @@ fn pts_scale_without_a_spec_unit_is_refused() {
     assert!(err.contains("key `platforms.kvm.pts_system`"), "{err}");
 }
 
+/// A new, self-consistent bundle made of `bundle`'s entries and manifest
+/// fields with entry `path` edited: every hash recomputed, so only
+/// `--rederive` can tell.
+fn forge(bundle: &Path, path: &str, edit: impl Fn(&str) -> String, dest: &Path) {
+    let b = open_all(bundle);
+    let sources: Vec<Source> = b
+        .kept
+        .iter()
+        .map(|(p, bytes)| {
+            let bytes = if p == path {
+                let text = String::from_utf8(bytes.clone()).expect("utf8");
+                let edited = edit(&text);
+                assert_ne!(edited, text, "the edit of {path} changed nothing");
+                edited.into_bytes()
+            } else {
+                bytes.clone()
+            };
+            Source {
+                path: p.clone(),
+                content: Content::Bytes(bytes),
+            }
+        })
+        .collect();
+    let planned = plan(b.manifest.meta(), sources).expect("plan");
+    let file = fs::File::create(dest).expect("create");
+    planned.write(std::io::BufWriter::new(file)).expect("write");
+}
+
 #[test]
 fn rederive_catches_an_edited_metrics_table() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let bundle = import("csv", &data("results.csv"), &data("meta.toml"), tmp.path());
-    let b = open_all(&bundle);
-    // A new, self-consistent bundle: same entries and manifest fields, one
-    // value of the table made better, every hash recomputed.
-    let table = String::from_utf8(b.file(METRICS_PATH).expect("metrics").to_vec()).expect("utf8");
-    assert!(table.contains("\"value\":455.6,"));
-    let forged_table = table.replace("\"value\":455.6,", "\"value\":355.6,");
-    let sources: Vec<Source> = b
-        .kept
-        .iter()
-        .map(|(path, bytes)| Source {
-            path: path.clone(),
-            content: Content::Bytes(if path == METRICS_PATH {
-                forged_table.clone().into_bytes()
-            } else {
-                bytes.clone()
-            }),
-        })
-        .collect();
-    let planned = plan(b.manifest.meta(), sources).expect("plan");
     let forged = tmp.path().join("forged.tar.zst");
-    planned
-        .write(std::io::BufWriter::new(
-            fs::File::create(&forged).expect("create"),
-        ))
-        .expect("write");
-
+    // One value of KVM's compile made better.
+    forge(
+        &bundle,
+        METRICS_PATH,
+        |t| t.replace("\"value\":455.6,", "\"value\":355.6,"),
+        &forged,
+    );
     let o = analyze(&[os("verify"), forged.as_os_str()]);
     assert!(
         o.status.success(),
@@ -447,4 +457,19 @@ fn rederive_catches_an_edited_metrics_table() {
     assert!(out.contains("metrics.ndjson line 10"), "{out}");
     assert!(out.contains("355.6") && out.contains("455.6"), "{out}");
     assert!(out.contains("import/source.csv"), "{out}");
+
+    // A host fact changed is caught too.
+    forge(
+        &bundle,
+        "env/summary.json",
+        |t| t.replace("AMD EPYC 7313P", "AMD EPYC 9654"),
+        &forged,
+    );
+    let o = analyze(&[os("verify"), os("--rederive"), forged.as_os_str()]);
+    assert!(!o.status.success(), "rederive accepted a forged summary");
+    assert!(
+        text(&o).contains("env/summary.json: differs"),
+        "{}",
+        text(&o)
+    );
 }

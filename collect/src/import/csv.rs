@@ -54,6 +54,8 @@ pub fn parse(
     (meta_file, meta): (&str, &ImportMeta),
     run: &str,
 ) -> Result<Vec<MetricRow>, ImportError> {
+    // Spreadsheets often write a byte order mark first.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     // The header is read as a record, so it has a position (comment lines
     // may come before it).
     let mut reader = ::csv::ReaderBuilder::new()
@@ -377,6 +379,14 @@ mod tests {
         assert_eq!(rows[1].experiment, DEFAULT_EXPERIMENT);
         assert_eq!((rows[1].status, rows[1].value), (Status::Ok, Some(9.5)));
         assert_eq!((rows[1].guest, rows[1].stressor.as_deref()), (None, None));
+    }
+
+    #[test]
+    fn byte_order_mark_and_crlf_are_read() {
+        let text = format!("\u{feff}{HEADER}native,cpu,e,events/s,higher,1,10\r\nkvm,cpu,e,events/s,higher,1,9\r\n")
+            .replace("value\n", "value\r\n");
+        let rows = import(&text).expect("valid");
+        assert_eq!(rows[1].value, Some(9.0));
     }
 
     #[test]

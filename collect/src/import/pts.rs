@@ -83,7 +83,7 @@ pub fn parse(
             if let Some(first) = seen.insert(Key::of(&row), line) {
                 return Err(xml.fail(
                     result,
-                    format!("gives {} {} of platform {} repetition {} like the entry on line {first}: two results map to one workload and metric (make their <Description>s differ)", row.workload, row.metric, row.platform, row.repetition),
+                    format!("its entry on line {line} gives {} {} of platform {} repetition {} like the entry on line {first}: two results map to one workload and metric (make their <Description>s differ)", row.workload, row.metric, row.platform, row.repetition),
                 ));
             }
             rows.push(row);
@@ -319,19 +319,28 @@ pub fn workload_name(identifier: &str) -> String {
 }
 
 /// A metrics-table name made of free text: lower case, every run of other
-/// characters than `[a-z0-9.-]` one `_`, none at either end, 64 at most.
+/// characters than `[a-z0-9.]` one `-` when it is only dashes, else one `_`;
+/// none at either end; 64 characters at most.
 pub fn slug(text: &str) -> String {
     let mut out = String::new();
+    let mut run = String::new();
     for c in text.to_lowercase().chars() {
-        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-' {
+        if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' {
+            if !run.is_empty() && !out.is_empty() {
+                out.push(if run.chars().all(|d| d == '-') {
+                    '-'
+                } else {
+                    '_'
+                });
+            }
+            run.clear();
             out.push(c);
-        } else if !out.ends_with('_') {
-            out.push('_');
+        } else {
+            run.push(c);
         }
     }
-    let out = out.trim_matches('_');
-    let cut = out.get(..64).unwrap_or(out);
-    cut.trim_end_matches('_').to_owned()
+    let cut = out.get(..64).unwrap_or(&out);
+    cut.trim_end_matches(['_', '-']).to_owned()
 }
 
 #[cfg(test)]
@@ -348,9 +357,10 @@ mod tests {
         assert_eq!(workload_name("local/my-test"), "my-test");
         assert_eq!(slug("Test: CPU"), "test_cpu");
         assert_eq!(
-            slug("Disk Test: Sequential Read - Block Size: 1MB"),
-            "disk_test_sequential_read_-_block_size_1mb"
+            slug("Type: Sequential Read - Engine: IO_uring - Block Size: 1MB"),
+            "type_sequential_read_engine_io_uring_block_size_1mb"
         );
+        assert_eq!(slug("--x--y z"), "x-y_z");
         assert_eq!(slug(&"x".repeat(100)).len(), 64);
         assert_eq!(slug("  ::  "), "");
     }
@@ -362,5 +372,97 @@ mod tests {
         assert_eq!(unit_of("MB/s"), Some(Unit::MegabytesPerSecond));
         assert_eq!(unit_of("Frames Per Second"), None);
         assert_eq!(unit_of("MiB/s"), None);
+    }
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use super::*;
+    use crate::import::meta;
+
+    const META: &str = include_str!("../../tests/data/import/pts-meta.toml");
+
+    /// A composite.xml with the fixture's two systems and `results`.
+    fn doc(results: &str) -> String {
+        format!(
+            "<?xml version=\"1.0\"?>\n<PhoronixTestSuite>\n<System><Identifier>Bare Metal</Identifier></System>\n<System><Identifier>KVM Guest</Identifier></System>\n{results}</PhoronixTestSuite>\n"
+        )
+    }
+
+    fn result(scale: &str, proportion: &str, entries: &str) -> String {
+        format!("<Result>\n<Identifier>pts/t-1.0</Identifier>\n<Description>D</Description>\n<Scale>{scale}</Scale>\n<Proportion>{proportion}</Proportion>\n<Data>\n{entries}</Data>\n</Result>\n")
+    }
+
+    fn entry(system: &str, raw: &str) -> String {
+        format!("<Entry><Identifier>{system}</Identifier><Value>1</Value><RawString>{raw}</RawString></Entry>\n")
+    }
+
+    fn import(xml: &str) -> Result<Vec<MetricRow>, ImportError> {
+        let meta = meta::parse("m.toml", META).expect("fixture metadata");
+        parse("c.xml", xml, ("m.toml", &meta), "import/composite.xml")
+    }
+
+    fn err(xml: &str) -> String {
+        import(xml).expect_err("refused").to_string()
+    }
+
+    #[test]
+    fn samples_become_repetitions() {
+        let both = entry("Bare Metal", "2:4") + &entry("KVM Guest", "3");
+        let rows = import(&doc(&result("Seconds", "LIB", &both))).expect("valid");
+        let values: Vec<_> = rows
+            .iter()
+            .map(|r| (r.platform.as_str(), r.repetition, r.value))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                ("native", 1, Some(2.0)),
+                ("native", 2, Some(4.0)),
+                ("kvm", 1, Some(3.0))
+            ]
+        );
+        assert_eq!(
+            (rows[0].workload.as_str(), rows[0].metric.as_str()),
+            ("t", "d")
+        );
+    }
+
+    #[test]
+    fn faults_name_the_element() {
+        let ok = entry("KVM Guest", "1");
+        let nan = err(&doc(&result(
+            "Seconds",
+            "LIB",
+            &(entry("Bare Metal", "1:NaN") + &ok),
+        )));
+        assert!(
+            nan.contains("c.xml line 11, column 59 (<RawString>)"),
+            "{nan}"
+        );
+        assert!(
+            nan.contains("sample 2 of \"1:NaN\" is not a finite number"),
+            "{nan}"
+        );
+        let stranger = err(&doc(&result(
+            "Seconds",
+            "LIB",
+            &(entry("Laptop", "1") + &ok),
+        )));
+        assert!(
+            stranger.contains("(<Identifier>)") && stranger.contains("\"Laptop\""),
+            "{stranger}"
+        );
+        let prop = err(&doc(&result("Seconds", "MIB", &ok)));
+        assert!(prop.contains("line 9, column 1 (<Proportion>)"), "{prop}");
+        let both = entry("Bare Metal", "1") + &ok;
+        let twice = result("Seconds", "LIB", &both).repeat(2);
+        let dup = err(&doc(&twice));
+        assert!(
+            dup.contains("c.xml line 15") && dup.contains("entry on line 21 gives t d of platform native repetition 1 like the entry on line 11"),
+            "{dup}"
+        );
+        let root = err("<Other/>");
+        assert!(root.contains("not a PTS result file"), "{root}");
     }
 }
