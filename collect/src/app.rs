@@ -70,12 +70,12 @@ pub fn run(cli: Cli) -> Result<()> {
             crate::guest::agent::run(a.job.as_deref(), a.results.as_deref(), &a.scratch)
         }
         Command::GuestPhase(a) => {
-            let summary = crate::isolation::control::serve(
+            crate::isolation::guest::run(
+                a.serve,
                 std::time::Duration::from_secs(a.wait_s),
                 std::time::Duration::from_secs(a.phase_s),
                 &a.stressor,
             )?;
-            println!("{}", serde_json::to_string(&summary)?);
             Ok(())
         }
     }

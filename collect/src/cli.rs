@@ -69,6 +69,10 @@ pub enum Command {
 
 #[derive(Debug, Args)]
 pub struct PhaseArgs {
+    /// First bring the NIC up (kernel's benchvm.ip=), write the file set
+    /// and start nginx.
+    #[arg(long)]
+    pub serve: bool,
     /// Seconds to wait for the host to connect and say `go`.
     #[arg(long)]
     pub wait_s: u64,

@@ -38,11 +38,24 @@ pub struct PlannedRun {
     /// Scalability runs: memory of each guest, when the suite sets it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guest_memory_mib: Option<u32>,
+    /// Isolation runs: the phase's stressor (`none` for the baseline); the
+    /// run starts `n_guests` guests and guest 1 runs the stressor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stressor: Option<String>,
 }
 
 impl PlannedRun {
     /// The run's folder inside the bundle.
     pub fn folder(&self) -> String {
+        if let Some(stressor) = &self.stressor {
+            return format!(
+                "runs/{}/{}/{}/{stressor}/{}",
+                self.platform,
+                self.experiment,
+                self.workload.name,
+                self.phase.folder()
+            );
+        }
         match self.n_guests {
             None => format!(
                 "runs/{}/{}/{}/{}",
@@ -71,6 +84,17 @@ impl PlannedRun {
             Phase::Warmup(i) => format!("warm-up {i}/{}", self.workload.schedule.warmups),
             Phase::Rep(i) => format!("rep {i}/{}", self.workload.schedule.repetitions),
         };
+        if let Some(stressor) = &self.stressor {
+            return format!(
+                "{} isolation {} stressor={stressor} ({} guests) rep {}",
+                self.platform,
+                self.workload.name,
+                self.n_guests.unwrap_or(0),
+                match self.phase {
+                    Phase::Rep(i) | Phase::Warmup(i) => i,
+                }
+            );
+        }
         match self.n_guests {
             None => format!("{} {} {}", self.platform, self.workload.name, phase),
             Some(n) => format!(
@@ -100,6 +124,16 @@ pub struct Plan {
 /// xen joins when its platform starts guests in parallel).
 pub const SCALABILITY_PLATFORMS: [&str; 1] = ["kvm"];
 
+/// Platforms whose guests get a NIC on a private bridge
+/// ([`crate::platform::Platform::execute_isolation`]): the isolation
+/// experiment runs on these and skips the others.
+pub const ISOLATION_PLATFORMS: [&str; 1] = ["kvm"];
+
+/// Whether the isolation experiment runs on `platform`.
+pub fn runs_isolation(platform: &str) -> bool {
+    ISOLATION_PLATFORMS.contains(&platform)
+}
+
 /// Whether the scalability experiment runs on `platform`.
 pub fn runs_scalability(platform: &str) -> bool {
     SCALABILITY_PLATFORMS.contains(&platform)
@@ -123,7 +157,31 @@ pub fn build(suite: &Suite, platforms: &[String]) -> Plan {
                     phase,
                     n_guests: None,
                     guest_memory_mib: None,
+                    stressor: None,
                 });
+            }
+        }
+        if let Some(iso) = suite
+            .isolation
+            .as_ref()
+            .filter(|_| runs_isolation(platform))
+        {
+            // Repetition-major: each repetition measures its own baseline
+            // right before its stressors, so slow drift of the host hits
+            // both alike.
+            for rep in 1..=iso.repetitions {
+                let phases = std::iter::once("none").chain(iso.stressors.iter().map(|s| s.name()));
+                for stressor in phases {
+                    runs.push(PlannedRun {
+                        platform: platform.clone(),
+                        experiment: "isolation".into(),
+                        workload: iso.workload.clone(),
+                        phase: Phase::Rep(rep),
+                        n_guests: Some(iso.guests),
+                        guest_memory_mib: iso.guest_memory_mib,
+                        stressor: Some(stressor.into()),
+                    });
+                }
             }
         }
         let Some(s) = suite
@@ -142,6 +200,7 @@ pub fn build(suite: &Suite, platforms: &[String]) -> Plan {
                     phase: Phase::Rep(rep),
                     n_guests: Some(n),
                     guest_memory_mib: s.guest_memory_mib,
+                    stressor: None,
                 });
             }
         }

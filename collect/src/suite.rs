@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::isolation::stressor::Stressor;
 use crate::workload::WorkloadSpec;
 
 /// Platforms a suite may name.
@@ -46,6 +47,17 @@ struct RawDefaults {
 struct RawExperiments {
     overall: Option<RawOverall>,
     scalability: Option<RawScalability>,
+    isolation: Option<RawIsolation>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIsolation {
+    workload: String,
+    guests: Option<u32>,
+    stressors: Option<Vec<String>>,
+    guest_memory_mib: Option<u32>,
+    repetitions: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -114,6 +126,25 @@ pub struct Scalability {
     pub repetitions: u32,
 }
 
+/// Most guests one isolation phase may start.
+pub const MAX_ISOLATION_GUESTS: u32 = 16;
+
+/// The isolation experiment (the paper's section 3): per repetition, a
+/// baseline phase and one phase per stressor, each with `guests` guests
+/// started at once serving web traffic; guest 1 runs the stressor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Isolation {
+    /// A `web` workload: load rate, window and QoS bounds.
+    pub workload: WorkloadEntry,
+    /// Guests per phase (the paper: 4); at least 2 (one stressed, one normal).
+    pub guests: u32,
+    /// Stressors in the order they run, after the baseline.
+    pub stressors: Vec<Stressor>,
+    /// Memory of each guest; `None`: the suite's `[guest]`.
+    pub guest_memory_mib: Option<u32>,
+    pub repetitions: u32,
+}
+
 /// A validated suite.
 #[derive(Debug, Clone, Serialize)]
 pub struct Suite {
@@ -124,6 +155,7 @@ pub struct Suite {
     /// Workloads of the overall-performance experiment, in suite order.
     pub overall: Vec<WorkloadEntry>,
     pub scalability: Option<Scalability>,
+    pub isolation: Option<Isolation>,
     /// The file as given, byte for byte (it goes into the bundle).
     #[serde(skip)]
     pub source: String,
@@ -217,7 +249,26 @@ pub fn parse(source: &str, path: &Path) -> Result<Suite, SuiteError> {
         ),
         None => None,
     };
-    if overall.is_empty() && scalability.is_none() {
+    if let Some(w) = overall
+        .iter()
+        .find(|w| matches!(w.spec, WorkloadSpec::Web(_)))
+    {
+        return Err(err(
+            "experiments.overall.workloads",
+            format!(
+                "{:?} is a web workload: it runs in [experiments.isolation] only",
+                w.name
+            ),
+        ));
+    }
+    let isolation = match raw.experiments.isolation {
+        Some(r) => Some(
+            isolation(r, &workloads)
+                .map_err(|(k, r)| err(&format!("experiments.isolation.{k}"), r))?,
+        ),
+        None => None,
+    };
+    if overall.is_empty() && scalability.is_none() && isolation.is_none() {
         return Err(err("experiments", "the suite runs no workload".into()));
     }
     Ok(Suite {
@@ -227,6 +278,7 @@ pub fn parse(source: &str, path: &Path) -> Result<Suite, SuiteError> {
         guest,
         overall,
         scalability,
+        isolation,
         source: source.to_owned(),
         path: path.to_path_buf(),
     })
@@ -268,6 +320,73 @@ fn scalability(
     Ok(Scalability {
         workload,
         n_guests: raw.n_guests,
+        guest_memory_mib: raw.guest_memory_mib,
+        repetitions,
+    })
+}
+
+fn isolation(
+    raw: RawIsolation,
+    workloads: &BTreeMap<String, WorkloadEntry>,
+) -> Result<Isolation, (&'static str, String)> {
+    let workload = workloads.get(&raw.workload).cloned().ok_or_else(|| {
+        (
+            "workload",
+            format!(
+                "names {:?}, which [workloads] does not define",
+                raw.workload
+            ),
+        )
+    })?;
+    if !matches!(workload.spec, WorkloadSpec::Web(_)) {
+        return Err((
+            "workload",
+            format!("{:?} is not of kind \"web\"", raw.workload),
+        ));
+    }
+    let guests = raw.guests.unwrap_or(4);
+    if !(2..=MAX_ISOLATION_GUESTS).contains(&guests) {
+        return Err((
+            "guests",
+            format!("{guests} is outside 2-{MAX_ISOLATION_GUESTS} (one stressed guest and at least one normal)"),
+        ));
+    }
+    let stressors = match raw.stressors {
+        None => Stressor::ALL.to_vec(),
+        Some(names) => {
+            let mut out = Vec::new();
+            for name in names {
+                let s = Stressor::parse(&name).ok_or_else(|| {
+                    let known: Vec<_> = Stressor::ALL.iter().map(|s| s.name()).collect();
+                    (
+                        "stressors",
+                        format!("unknown stressor {name:?} (known: {})", known.join(", ")),
+                    )
+                })?;
+                if out.contains(&s) {
+                    return Err(("stressors", format!("{name:?} given twice")));
+                }
+                out.push(s);
+            }
+            if out.is_empty() {
+                return Err(("stressors", "lists no stressor".into()));
+            }
+            out
+        }
+    };
+    if let Some(m) = raw.guest_memory_mib {
+        if !(128..=1 << 20).contains(&m) {
+            return Err(("guest_memory_mib", format!("{m} is outside 128-1048576")));
+        }
+    }
+    let repetitions = raw.repetitions.unwrap_or(1);
+    if !(1..=1000).contains(&repetitions) {
+        return Err(("repetitions", format!("{repetitions} is outside 1-1000")));
+    }
+    Ok(Isolation {
+        workload,
+        guests,
+        stressors,
         guest_memory_mib: raw.guest_memory_mib,
         repetitions,
     })

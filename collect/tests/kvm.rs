@@ -43,12 +43,17 @@ fn smoke_suite(dir: &Path) -> PathBuf {
             r#"workloads = ["cpu", "disk-write", "disk-read"]"#,
         );
         assert_ne!(cut, text, "suites/smoke.toml changed: update this test");
-        // The scalability experiment has its own test (scalability_kvm.rs).
-        let start = cut
-            .find("[experiments.scalability]")
-            .expect("suites/smoke.toml changed: update this test");
-        let end = cut[start..].find("\n\n").map_or(cut.len(), |e| start + e);
-        format!("{}{}", &cut[..start], &cut[end..])
+        // The scalability and isolation experiments have their own tests
+        // (scalability_kvm.rs, isolation_kvm.rs).
+        let mut cut = cut;
+        for section in ["[experiments.scalability]", "[experiments.isolation]"] {
+            let start = cut
+                .find(section)
+                .expect("suites/smoke.toml changed: update this test");
+            let end = cut[start..].find("\n\n").map_or(cut.len(), |e| start + e);
+            cut = format!("{}{}", &cut[..start], &cut[end..]);
+        }
+        cut
     };
     let path = dir.join("smoke.toml");
     std::fs::write(&path, text).expect("write suite");

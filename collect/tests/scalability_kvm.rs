@@ -39,6 +39,12 @@ fn can_run(test: &str) -> bool {
 /// The smoke suite's scalability experiment alone, with N = 2 only.
 fn suite(dir: &Path) -> PathBuf {
     let text = std::fs::read_to_string(workspace().join("suites/smoke.toml")).expect("smoke");
+    // The isolation experiment, last in the file, has its own test.
+    let text = text
+        .split("\n# Isolation (the paper")
+        .next()
+        .expect("text")
+        .to_owned();
     let cut = text
         .replace(
             "[experiments.overall]\nworkloads = [\"cpu\", \"kernel-compile\", \"disk-write\", \"disk-read\"]\n",

@@ -65,6 +65,16 @@ pub struct QemuCommand {
     append: Vec<String>,
     host_root: bool,
     drives: Vec<Drive>,
+    nic: Option<Nic>,
+}
+
+/// A virtio-net NIC on a host tap device (inside the run's network
+/// namespace, see `isolation::netns`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Nic {
+    pub tap: String,
+    /// Distinct per guest: guests share one bridge.
+    pub mac: String,
 }
 
 impl QemuCommand {
@@ -82,6 +92,7 @@ impl QemuCommand {
                 .to_vec(),
             host_root: false,
             drives: Vec::new(),
+            nic: None,
         }
     }
 
@@ -109,6 +120,12 @@ impl QemuCommand {
 
     pub fn drive(mut self, drive: Drive) -> Self {
         self.drives.push(drive);
+        self
+    }
+
+    /// Gives the guest one NIC on `nic.tap`.
+    pub fn nic(mut self, nic: Nic) -> Self {
+        self.nic = Some(nic);
         self
     }
 
@@ -153,6 +170,14 @@ impl QemuCommand {
                 ),
                 "-device",
                 &format!("virtio-blk-pci,drive={},serial={}", d.id, d.serial),
+            ]);
+        }
+        if let Some(n) = &self.nic {
+            push(&[
+                "-netdev",
+                &format!("tap,id=net0,ifname={},script=no,downscript=no", n.tap),
+                "-device",
+                &format!("virtio-net-pci,netdev=net0,mac={}", n.mac),
             ]);
         }
         a

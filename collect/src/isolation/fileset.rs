@@ -85,6 +85,18 @@ impl FileSetSpec {
         out
     }
 
+    /// The client's targets for a server whose root holds this set.
+    pub fn targets(&self) -> Vec<Target> {
+        self.files()
+            .iter()
+            .map(|f| Target {
+                path: format!("/{}", f.name),
+                expected_len: Some(f.size),
+                weight: f.weight,
+            })
+            .collect()
+    }
+
     /// Writes every file into `dir` (created if missing).
     pub fn write(&self, dir: &Path) -> io::Result<FileSet> {
         std::fs::create_dir_all(dir)?;

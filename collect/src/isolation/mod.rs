@@ -8,15 +8,21 @@
 //! - [`fileset`]: a static file set in the spirit of SPECweb2005 Support.
 //! - [`nginx`]: the nginx configuration each server runs with.
 //! - [`control`]: the host's `go`/`stop` to each guest's phase command.
+//! - [`phase`]: the host's part of one phase (readiness, go, load, stop).
+//! - [`stressor`]: the six stressors and their host parts.
+//! - [`guest`]: `collect guest-phase`, the guests' part.
 //! - [`netns`]: a network namespace with a bridge and tap devices, torn
 //!   down on drop and on Ctrl-C.
 
 pub mod client;
 pub mod control;
 pub mod fileset;
+pub mod guest;
 pub mod http;
 pub mod netns;
 pub mod nginx;
+pub mod phase;
+pub mod stressor;
 
 #[cfg(test)]
 mod tests;

@@ -89,6 +89,7 @@ impl Platform for Fake {
             scratch: PathBuf::from("/nonexistent/scratch"),
             cpus: 2,
             kernel_source: None,
+            agent: None,
         }
     }
 

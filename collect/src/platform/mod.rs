@@ -58,6 +58,20 @@ pub struct ParallelRequest<'a> {
     pub memory_mib: Option<u32>,
 }
 
+/// The host's part of an isolation phase (load client, host-side
+/// stressors), run on the caller's thread while the guests run.
+pub trait HostSide {
+    /// Called once, right after every guest was started. `net` is the
+    /// namespace holding the guests' bridge; `guests[i]` is guest `i + 1`'s
+    /// address; a guest not answering by `ready_by` never became ready.
+    fn during(
+        &mut self,
+        net: &crate::isolation::netns::Netns,
+        guests: &[std::net::Ipv4Addr],
+        ready_by: std::time::Instant,
+    ) -> anyhow::Result<()>;
+}
+
 /// Folder of guest `guest` (1-based) inside a scalability run's folder.
 pub fn guest_dir(dir: &Path, guest: u32) -> PathBuf {
     dir.join(format!("guest-{guest}"))
@@ -115,6 +129,24 @@ pub trait Platform: std::fmt::Debug {
             self.name(),
             run.name,
             run.n_guests
+        )
+    }
+    /// As [`Platform::execute_parallel`], but every guest also gets a NIC
+    /// on a bridge in a network namespace of its own (torn down after, also
+    /// on error and Ctrl-C), guest 1 runs `stressed` instead of
+    /// `run.steps`, and `host` runs its part while the guests run. The
+    /// default refuses: the platform has no guest networking.
+    fn execute_isolation(
+        &mut self,
+        run: &ParallelRequest<'_>,
+        stressed: &Steps,
+        host: &mut dyn HostSide,
+    ) -> anyhow::Result<Vec<RunOutcome>> {
+        let _ = (stressed, host);
+        anyhow::bail!(
+            "the {} platform cannot give guests a network, so it cannot run {}",
+            self.name(),
+            run.name
         )
     }
 }

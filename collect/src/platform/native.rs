@@ -55,6 +55,7 @@ impl Platform for Native {
             scratch: self.scratch.clone(),
             cpus: self.cpus,
             kernel_source: None,
+            agent: None,
         }
     }
 

@@ -595,6 +595,15 @@ impl Platform for Qemu {
     }
 
     fn execute_parallel(&mut self, run: &ParallelRequest<'_>) -> Result<Vec<RunOutcome>> {
-        self.parallel(run)
+        self.parallel(run, None)
+    }
+
+    fn execute_isolation(
+        &mut self,
+        run: &ParallelRequest<'_>,
+        stressed: &Steps,
+        host: &mut dyn super::HostSide,
+    ) -> Result<Vec<RunOutcome>> {
+        self.parallel(run, Some(parallel::Networked { stressed, host }))
     }
 }

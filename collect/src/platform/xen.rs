@@ -489,6 +489,7 @@ impl Platform for Xen {
             scratch: PathBuf::from(SCRATCH_MOUNT),
             cpus: self.s.guest.vcpus,
             kernel_source: None,
+            agent: Some(self.s.agent.clone()),
         }
     }
 

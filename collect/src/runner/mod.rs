@@ -1,5 +1,7 @@
 //! Executes a plan on its platforms, writing the run folder as it goes.
 
+mod isolation;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -97,6 +99,28 @@ pub fn execute(
         ctx.kernel_source = kernel_source.map(Path::to_path_buf);
         let workload = first.workload.spec.workload();
         let steps = workload.steps(&ctx);
+        if first.stressor.is_some() {
+            for run in group {
+                bar.set_message(run.describe());
+                let counts = isolation::run_phase(run, platform.as_mut(), &ctx, folder)?;
+                summary.runs += 1;
+                summary.ok += counts[0];
+                summary.failed += counts[1];
+                summary.dnr += counts[2];
+                bar.suspend(|| {
+                    log::info!(
+                        "[{:>6.0} s] {}: {} guests ok, {} failed, {} dnr",
+                        start.elapsed().as_secs_f64(),
+                        run.describe(),
+                        counts[0],
+                        counts[1],
+                        counts[2]
+                    )
+                });
+                bar.inc(1);
+            }
+            continue;
+        }
         if first.n_guests.is_some() {
             let how = How {
                 accel: platform.accel(),

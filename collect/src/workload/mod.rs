@@ -5,6 +5,7 @@ mod compile;
 mod cpu;
 mod disk;
 mod tools_compile;
+mod web;
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,7 @@ pub use compile::CompileParams;
 pub use cpu::CpuParams;
 pub use disk::DiskParams;
 pub use tools_compile::ToolsCompileParams;
+pub use web::WebParams;
 
 /// A workload kind and its parameters, as a suite gives them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +26,7 @@ pub enum WorkloadSpec {
     KernelCompile(CompileParams),
     Fio(DiskParams),
     ToolsCompile(ToolsCompileParams),
+    Web(WebParams),
 }
 
 impl WorkloadSpec {
@@ -33,6 +36,7 @@ impl WorkloadSpec {
             WorkloadSpec::KernelCompile(p) => p,
             WorkloadSpec::Fio(p) => p,
             WorkloadSpec::ToolsCompile(p) => p,
+            WorkloadSpec::Web(p) => p,
         }
     }
 
@@ -68,6 +72,9 @@ pub struct StepContext {
     pub cpus: u32,
     /// The extracted kernel tree, when the workload asked for it.
     pub kernel_source: Option<PathBuf>,
+    /// The collect binary guests run (`guest-agent`, `guest-phase`);
+    /// `None` when workloads run on the host.
+    pub agent: Option<PathBuf>,
 }
 
 /// Commands of one run. Each is an argv run in the scratch folder; only

@@ -121,6 +121,7 @@ mod tests {
             scratch: PathBuf::from("/s"),
             cpus: 2,
             kernel_source: Some(PathBuf::from("/k")),
+            agent: None,
         });
         assert_eq!(
             steps.measured,

@@ -1,8 +1,14 @@
-//! The scalability experiment on the kvm platform: N guests started at
-//! once, each with its own scratch and results disk, job and console log,
-//! each driven by [`drive::run`] on a thread of its own with the usual
-//! per-stage deadlines. Every QEMU is an owned child: killed when its
-//! driver returns early, and with all the others on Ctrl-C.
+//! The scalability and isolation experiments on the kvm platform: N guests
+//! started at once, each with its own scratch and results disk, job and
+//! console log, each driven by [`drive::run`] on a thread of its own with
+//! the usual per-stage deadlines. Every QEMU is an owned child: killed when
+//! its driver returns early, and with all the others on Ctrl-C.
+//!
+//! Isolation runs ([`Networked`]) also give every guest a virtio-net NIC on
+//! a tap of a private network namespace ([`Netns`]: QEMU runs inside it
+//! through `ip netns exec`), its address on the kernel command line
+//! (`benchvm.ip=`), and run the host's part of the phase on the calling
+//! thread while the guests run. The namespace goes when the run ends.
 //!
 //! Guests share the host's CPUs, so the boot deadline is stretched by how
 //! many times the guests' vCPUs oversubscribe them; the run deadline is the
@@ -19,15 +25,25 @@ use benchvm_format::metrics::Status;
 use super::{BootRecord, Qemu, RESULTS_DISK_BYTES};
 use crate::guest::agent::{Job, JobRun};
 use crate::guest::drive::{self, Report, Timeouts};
-use crate::guest::qemu::{self, Drive};
+use crate::guest::qemu::{self, Drive, Nic};
 use crate::guest::{RESULTS_SERIAL, SCRATCH_SERIAL};
+use crate::isolation::netns::{self, Netns};
+use crate::platform::HostSide;
 use crate::platform::{guest_dir, ParallelRequest, RunOutcome};
+use crate::workload::Steps;
 
 /// Test hook: `BENCHVM_TEST_CRASH_GUEST=<i>` makes guest `i` of every
 /// scalability run panic its kernel (`echo c > /proc/sysrq-trigger`) before
 /// its workload starts. The tests use it to check that a crashed guest is
 /// dnr from the guest to the figure; it is recorded in the guest's job.
 pub const CRASH_GUEST_ENV: &str = "BENCHVM_TEST_CRASH_GUEST";
+
+/// What an isolation run adds to a group of guests.
+pub(super) struct Networked<'a> {
+    /// Guest 1's steps (the others run the request's).
+    pub stressed: &'a Steps,
+    pub host: &'a mut dyn HostSide,
+}
 
 /// One guest of a scalability run, ready to start.
 struct Prepared {
@@ -44,7 +60,11 @@ struct Prepared {
 
 impl Qemu {
     /// [`crate::platform::Platform::execute_parallel`] for the kvm platform.
-    pub(super) fn parallel(&mut self, run: &ParallelRequest<'_>) -> Result<Vec<RunOutcome>> {
+    pub(super) fn parallel(
+        &mut self,
+        run: &ParallelRequest<'_>,
+        mut networked: Option<Networked<'_>>,
+    ) -> Result<Vec<RunOutcome>> {
         let n = run.n_guests;
         let crash: Option<u32> = std::env::var(CRASH_GUEST_ENV)
             .ok()
@@ -65,10 +85,23 @@ impl Qemu {
                 run.name
             );
         }
+        let net = match &networked {
+            Some(_) => Some(
+                Netns::create(&Netns::unique_name("benchvm"), n as usize)
+                    .context("creating the guests' network namespace")?,
+            ),
+            None => None,
+        };
         let mut guests = Vec::with_capacity(n as usize);
         for i in 1..=n {
-            guests.push(self.prepare(run, i, memory, crash == Some(i))?);
+            let steps = match &networked {
+                Some(w) if i == 1 => w.stressed,
+                _ => run.steps,
+            };
+            let g = self.prepare(run, i, memory, crash == Some(i), steps, net.as_ref())?;
+            guests.push(g);
         }
+        let addrs: Vec<_> = (0..n as usize).filter_map(Netns::guest_addr).collect();
         log::info!(
             "{}: starting {n} guests of {memory} MiB at once (boot deadline {} s)",
             run.name,
@@ -90,6 +123,18 @@ impl Qemu {
                     })
                 })
                 .collect();
+            // The host's part of an isolation phase runs while the guests
+            // do; the guests end on their own (stop, or their deadlines).
+            let during = match (&mut networked, &net) {
+                (Some(w), Some(ns)) => {
+                    w.host
+                        .during(ns, &addrs, std::time::Instant::now() + timeouts.boot)
+                }
+                _ => Ok(()),
+            };
+            if let Err(e) = during {
+                log::warn!("{}: the host's part of the phase failed: {e:#}", run.name);
+            }
             handles
                 .into_iter()
                 .map(|h| {
@@ -127,6 +172,8 @@ impl Qemu {
         i: u32,
         memory: u32,
         crash: bool,
+        steps: &Steps,
+        net: Option<&Netns>,
     ) -> Result<Prepared> {
         self.guests += 1;
         let tag = format!("guest-{:03}", self.guests);
@@ -147,7 +194,7 @@ impl Qemu {
         };
         qemu::sparse_file(&g.scratch, u64::from(self.s.guest.scratch_gib) << 30)?;
         qemu::sparse_file(&g.results, RESULTS_DISK_BYTES)?;
-        let mut steps = run.steps.clone();
+        let mut steps = steps.clone();
         if crash {
             steps.setup.insert(
                 0,
@@ -169,8 +216,19 @@ impl Qemu {
         let job_bytes = serde_json::to_vec_pretty(&job)?;
         fs::write(&g.job_path, &job_bytes)
             .with_context(|| format!("writing {}", g.job_path.display()))?;
-        let cmd = self
-            .command(self.accel)
+        let mut cmd = self.command(self.accel);
+        if let Some(ns) = net {
+            let k = (i - 1) as usize;
+            let addr = Netns::guest_addr(k).context("too many guests for one bridge")?;
+            let tap = ns.taps().get(k).context("the namespace has too few taps")?;
+            cmd = cmd
+                .kernel_arg("benchvm.ip", &format!("{addr}/{}", netns::PREFIX_LEN))
+                .nic(Nic {
+                    tap: tap.clone(),
+                    mac: format!("52:54:00:77:00:{:02x}", k + 2),
+                });
+        }
+        let cmd = cmd
             .memory_mib(memory)
             .kernel_arg("benchvm.job", &g.job_path.to_string_lossy())
             .drive(Drive {
@@ -194,8 +252,12 @@ impl Qemu {
             format!("{line}\n").as_bytes(),
         )?;
         self.record_config(&format!("{}-job.json", g.tag), &job_bytes)?;
+        let mut argv = cmd.argv();
+        if let Some(ns) = net {
+            argv.splice(0..0, ["ip", "netns", "exec", ns.name()].map(String::from));
+        }
         Ok(Prepared {
-            argv: cmd.argv(),
+            argv,
             line,
             job,
             ..g

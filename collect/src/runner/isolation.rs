@@ -1,0 +1,216 @@
+//! One isolation phase: `n_guests` networked guests, guest 1 running the
+//! phase's stressor, the host's load client measuring each guest's share
+//! of good responses ([`crate::isolation::phase`]); one `good_rate` row
+//! per guest.
+//!
+//! A guest's row is `dnr` (no value) when it crashed, hung or rebooted
+//! (its platform outcome is dnr), never answered its control channel by
+//! the boot deadline, or answered none of the window's requests at all
+//! (it stopped answering): DNR is a state, never 0 %. Otherwise the value
+//! is the client's `good_rate_pct`, also when the guest's own phase
+//! command reported a problem afterwards (recorded in its `run.json`).
+
+use std::fs;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use benchvm_format::metrics::{MetricRow, Role, Status};
+use serde::Serialize;
+
+use crate::isolation::client::GOOD_RATE;
+use crate::isolation::phase::{GuestView, Phase as HostPhase};
+use crate::isolation::stressor::Stressor;
+use crate::plan::{Phase, PlannedRun};
+use crate::platform::{guest_dir, ParallelRequest, Platform, RunOutcome};
+use crate::runfolder::RunFolder;
+use crate::workload::{StepContext, Steps, WorkloadSpec};
+
+/// `run.json` of each guest of an isolation phase.
+#[derive(Debug, Serialize)]
+struct GuestRecord<'a> {
+    platform: &'a str,
+    accel: String,
+    emulated: bool,
+    experiment: &'a str,
+    workload: &'a str,
+    stressor: &'a str,
+    role: &'a str,
+    phase: Phase,
+    deadline_s: u64,
+    steps: &'a Steps,
+    /// How the guest itself ended (its phase command's outcome).
+    guest_outcome: &'a RunOutcome,
+    /// What the host saw: readiness, go/stop, the load report.
+    host_view: &'a GuestView,
+    /// The row's verdict.
+    status: Status,
+    reason: Option<&'a str>,
+}
+
+/// Runs one phase and commits its rows; returns the guests' counts: ok,
+/// failed, dnr.
+pub(super) fn run_phase(
+    run: &PlannedRun,
+    platform: &mut dyn Platform,
+    ctx: &StepContext,
+    folder: &RunFolder,
+) -> Result<[usize; 3]> {
+    let WorkloadSpec::Web(params) = &run.workload.spec else {
+        bail!(
+            "{}: the isolation workload is not of kind web",
+            run.describe()
+        );
+    };
+    let name = run.stressor.as_deref().context("not an isolation run")?;
+    let stressor = match name {
+        "none" => None,
+        s => Some(Stressor::parse(s).with_context(|| format!("unknown stressor {s:?}"))?),
+    };
+    let n = run.n_guests.context("an isolation run without guests")?;
+    let rel = run.folder();
+    let tmp = folder.begin_run(&rel)?;
+    let agent = ctx
+        .agent
+        .as_ref()
+        .context("the platform runs no guest agent")?
+        .to_string_lossy();
+    let deadline_s = run.workload.schedule.deadline_s;
+    let steps = |stress: &[String]| Steps {
+        setup: Vec::new(),
+        measured: params.guest_command(&agent, deadline_s, stress),
+        cleanup: Vec::new(),
+    };
+    let normal = steps(&[]);
+    let stressed = steps(
+        &stressor
+            .map(|s| s.guest_argv(params.phase_s(), &ctx.scratch))
+            .unwrap_or_default(),
+    );
+    let mut host = HostPhase::new(params, stressor, tmp.clone());
+    let request = ParallelRequest {
+        steps: &normal,
+        dir: &tmp,
+        deadline: Duration::from_secs(deadline_s),
+        name: rel.clone(),
+        n_guests: n,
+        memory_mib: run.guest_memory_mib,
+    };
+    let outcomes = platform
+        .execute_isolation(&request, &stressed, &mut host)
+        .with_context(|| format!("running {}", run.describe()))?;
+    if outcomes.len() != n as usize {
+        bail!(
+            "platform reported {} of {n} guests of {}",
+            outcomes.len(),
+            run.describe()
+        );
+    }
+    let repetition = match run.phase {
+        Phase::Rep(i) | Phase::Warmup(i) => i,
+    };
+    let (accel, emulated) = (platform.accel(), platform.emulated());
+    let mut rows = Vec::new();
+    let mut counts = [0usize; 3];
+    for (guest, outcome) in (1..=n).zip(&outcomes) {
+        let view = host
+            .guests
+            .get(guest as usize - 1)
+            .cloned()
+            .unwrap_or_default();
+        let (status, value, reason) = judge(outcome, &view);
+        let role = if guest == 1 { "stressed" } else { "normal" };
+        let dir = guest_dir(&tmp, guest);
+        fs::create_dir_all(&dir)?;
+        let record = GuestRecord {
+            platform: &run.platform,
+            accel: accel.clone(),
+            emulated,
+            experiment: &run.experiment,
+            workload: &run.workload.name,
+            stressor: name,
+            role,
+            phase: run.phase,
+            deadline_s,
+            steps: if guest == 1 { &stressed } else { &normal },
+            guest_outcome: outcome,
+            host_view: &view,
+            status,
+            reason: reason.as_deref(),
+        };
+        fs::write(dir.join("run.json"), serde_json::to_vec_pretty(&record)?)?;
+        if let Some(load) = &view.load {
+            fs::write(dir.join("load.json"), serde_json::to_vec_pretty(load)?)?;
+        }
+        counts[match status {
+            Status::Ok => 0,
+            Status::Failed => 1,
+            Status::Dnr => 2,
+        }] += 1;
+        rows.push(MetricRow {
+            platform: run.platform.clone(),
+            accel: accel.clone(),
+            emulated,
+            experiment: run.experiment.clone(),
+            workload: run.workload.name.clone(),
+            metric: GOOD_RATE.metric.into(),
+            unit: GOOD_RATE.unit,
+            direction: GOOD_RATE.direction,
+            repetition,
+            guest: Some(guest),
+            n_guests: Some(n),
+            stressor: Some(name.into()),
+            role: Some(if guest == 1 {
+                Role::Stressed
+            } else {
+                Role::Normal
+            }),
+            status,
+            value,
+            run: run.guest_folder(guest),
+        });
+    }
+    let worst = if counts[2] > 0 {
+        Status::Dnr
+    } else if counts[1] > 0 {
+        Status::Failed
+    } else {
+        Status::Ok
+    };
+    folder.commit_run(&tmp, &rel, worst, &rows)?;
+    Ok(counts)
+}
+
+/// A guest's row: status, value and why, from how it ended and what the
+/// host saw (see the module doc).
+fn judge(outcome: &RunOutcome, view: &GuestView) -> (Status, Option<f64>, Option<String>) {
+    if outcome.status == Status::Dnr {
+        let why = outcome
+            .reason
+            .clone()
+            .unwrap_or_else(|| "the guest did not return".into());
+        return (Status::Dnr, None, Some(why));
+    }
+    if view.ready_s.is_none() {
+        let why = view.problem.clone().unwrap_or_else(|| "never ready".into());
+        return (Status::Dnr, None, Some(why));
+    }
+    let Some(load) = &view.load else {
+        let why = view.problem.clone().or_else(|| outcome.reason.clone());
+        return (
+            Status::Failed,
+            None,
+            why.or(Some("no load was measured".into())),
+        );
+    };
+    if load.good + load.tolerable == 0 {
+        return (
+            Status::Dnr,
+            None,
+            Some(format!(
+                "stopped answering: none of {} requests got a complete response ({:?})",
+                load.scheduled, load.failures
+            )),
+        );
+    }
+    (Status::Ok, Some(load.good_rate_pct), None)
+}
