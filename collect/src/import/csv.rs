@@ -43,6 +43,17 @@ pub const REQUIRED: [&str; 7] = [
     "value",
 ];
 
+/// Isolation phases a `stressor` cell may name (SPEC.md §7).
+pub const STRESSORS: [&str; 7] = [
+    "none",
+    "memory",
+    "fork",
+    "cpu",
+    "disk",
+    "net-receive",
+    "net-send",
+];
+
 /// Experiment of a row whose file has no `experiment` column or an empty cell.
 pub const DEFAULT_EXPERIMENT: &str = "overall";
 
@@ -65,7 +76,7 @@ pub fn parse(
         .from_reader(bytes);
     let mut records = reader.records();
     let header = match records.next() {
-        Some(h) => h.map_err(|e| csv_error(file, &e))?,
+        Some(h) => h.map_err(|e| csv_error(file, bytes, &e))?,
         None => return Err(ImportError::file(file, "empty: no header row")),
     };
     let line = line_of(bytes, header.position());
@@ -74,7 +85,7 @@ pub fn parse(
     let mut keys: HashMap<Key, usize> = HashMap::new();
     let mut lines = Vec::new();
     for record in records {
-        let record = record.map_err(|e| csv_error(file, &e))?;
+        let record = record.map_err(|e| csv_error(file, bytes, &e))?;
         let line = line_of(bytes, record.position());
         let cells = Cells {
             file,
@@ -117,7 +128,7 @@ fn line_of(bytes: &[u8], position: Option<&::csv::Position>) -> usize {
     line
 }
 
-fn csv_error(file: &str, e: &::csv::Error) -> ImportError {
+fn csv_error(file: &str, bytes: &[u8], e: &::csv::Error) -> ImportError {
     let reason = match e.kind() {
         ::csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -131,7 +142,7 @@ fn csv_error(file: &str, e: &::csv::Error) -> ImportError {
         Some(p) => ImportError::at(
             Location {
                 file: file.to_owned(),
-                line: p.line() as usize,
+                line: line_of(bytes, Some(p)),
                 column: None,
             },
             reason,
@@ -296,6 +307,16 @@ impl Cells<'_> {
             .get("role")
             .map(|r| self.variant("role", r))
             .transpose()?;
+        let stressor = self.get("stressor");
+        if let Some(s) = stressor.filter(|s| !STRESSORS.contains(s)) {
+            return Err(self.fail(
+                "stressor",
+                format!(
+                    "unknown stressor `{s}`; stressors are {}",
+                    STRESSORS.join(", ")
+                ),
+            ));
+        }
         let repetition = self.required("repetition")?;
         let repetition = repetition.parse::<u32>().map_err(|_| {
             self.fail(
@@ -326,7 +347,7 @@ impl Cells<'_> {
             repetition,
             guest: self.count("guest")?,
             n_guests: self.count("n_guests")?,
-            stressor: self.get("stressor").map(str::to_owned),
+            stressor: stressor.map(str::to_owned),
             role,
             status,
             value,
@@ -402,6 +423,16 @@ mod tests {
     }
 
     #[test]
+    fn a_short_row_is_named() {
+        let text = format!("{HEADER}native,cpu,e,events/s,higher,1,10\n# note\nkvm,cpu,e\n");
+        assert!(
+            err(&text).starts_with("r.csv line 4: 3 fields, but the header has 7"),
+            "{}",
+            err(&text)
+        );
+    }
+
+    #[test]
     fn table_faults_name_both_lines() {
         let one = "native,cpu,events_per_sec,events/s,higher,1,10\n";
         let dup = err(&format!("{HEADER}{one}{one}"));
@@ -433,6 +464,13 @@ mod tests {
         assert!(accel.contains("line 2, column 2 (accel)"), "{accel}");
         let zero = err(&format!("{HEADER}native,cpu,e,events/s,higher,0,1\n"));
         assert!(zero.contains("column 6 (repetition)"), "{zero}");
+        let stressor = err(
+            "platform,workload,metric,unit,direction,repetition,stressor,value\nnative,cpu,e,events/s,higher,1,noise,1\n",
+        );
+        assert!(
+            stressor.contains("line 2, column 7 (stressor)"),
+            "{stressor}"
+        );
         let unused = err(&format!("{HEADER}native,cpu,e,events/s,higher,1,1\n"));
         assert!(unused.contains("key `platforms.kvm`"), "{unused}");
     }
