@@ -305,6 +305,9 @@ mod tests {
         planned.write(std::io::BufWriter::new(file)).expect("write");
     }
 
+    /// The entry edited, the edit, what the refusal must say.
+    type Forgery = (&'static str, fn(&str) -> String, &'static str);
+
     #[test]
     fn imported_bundles_are_imported_again() {
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -326,7 +329,7 @@ mod tests {
         .expect("csv import");
         assert_eq!(check(&csv.path, &Limits::default()).expect("sound"), 11);
         let forged = tmp.path().join("forged.tar.zst");
-        let cases: [(&str, fn(&str) -> String, &str); 4] = [
+        let cases: [Forgery; 4] = [
             (
                 METRICS_PATH,
                 |t| t.replacen("\"kvm\",\"accel\":\"kvm\"", "\"kvm\",\"accel\":\"tcg\"", 1),
