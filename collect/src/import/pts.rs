@@ -255,6 +255,9 @@ fn result_rows(
                     value: Some(value),
                     run: run.to_owned(),
                 };
+                // The same rules as collected rows (a negative duration...).
+                row.validate()
+                    .map_err(|reason| xml.fail(entry, format!("sample {}: {reason}", i + 1)))?;
                 out.push((row, xml.line(entry)));
             }
         }
@@ -452,6 +455,15 @@ mod parse_tests {
         assert!(
             stranger.contains("(<Identifier>)") && stranger.contains("\"Laptop\""),
             "{stranger}"
+        );
+        let negative = err(&doc(&result(
+            "Seconds",
+            "LIB",
+            &(entry("Bare Metal", "1:-2") + &ok),
+        )));
+        assert!(
+            negative.contains("line 11, column 1 (<Entry>): sample 2: negative duration"),
+            "{negative}"
         );
         let prop = err(&doc(&result("Seconds", "MIB", &ok)));
         assert!(prop.contains("line 9, column 1 (<Proportion>)"), "{prop}");
