@@ -1,8 +1,11 @@
 //! Driving one guest through a job: start QEMU, follow its console with a
 //! deadline for every stage (boot, each run, power-off), then read the
 //! results disk. Every way a guest can end is an outcome, not an error:
-//! the runs it finished come from their records; the run it was in when it
-//! panicked, hung or vanished is reported as the failure.
+//! the runs it finished come from their records (those of the boot that
+//! said ready); the run it was in when it panicked, hung, rebooted or
+//! vanished is reported as the failure. A QEMU killed by a signal collect
+//! did not send is told apart ([`Driven::killed_by`]): the guest did not
+//! fail, its host did.
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
