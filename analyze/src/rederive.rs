@@ -9,6 +9,12 @@
 //! recorded in its `run.json`, and each value must equal the table's
 //! exactly (both are the same f64 written in shortest round-trip form).
 //!
+//! An isolation run's `good_rate` is measured on the host, not parsed
+//! from the guest: each guest folder keeps the load client's report
+//! (`load.json`), and the value must be its good share recomputed from the
+//! counts (`collect::isolation::client::share_pct`); an ok row needs a
+//! report in which the guest answered.
+//!
 //! An imported bundle (`collect import`) has no plan and no run logs: its
 //! raw source and metadata file are kept byte for byte under `import/`, so
 //! they are imported again by the same code (`collect::import::derive`)
@@ -23,6 +29,7 @@ use benchvm_format::env::{EnvSummary, SUMMARY_PATH};
 use benchvm_format::metrics::{self, MetricRow, Status, METRICS_PATH};
 use benchvm_format::{read, Bundle, Limits};
 use collect::import::{self, Origin};
+use collect::isolation::client::{share_pct, LoadReport};
 use collect::plan::{Phase, Plan, PlannedRun};
 use collect::workload::Output;
 use serde::Deserialize;
@@ -47,7 +54,9 @@ fn wanted(path: &str) -> bool {
         || path == SUMMARY_PATH
         || path.starts_with("import/")
         || (path.starts_with("runs/")
-            && (path.ends_with("/stdout.log") || path.ends_with("/run.json")))
+            && (path.ends_with("/stdout.log")
+                || path.ends_with("/run.json")
+                || path.ends_with("/load.json")))
 }
 
 /// Re-derives every ok value; returns how many values were checked.
@@ -85,7 +94,10 @@ pub fn check(path: &Path, limits: &Limits) -> Result<usize> {
         };
         for folder in folders {
             let table = by_run.remove(folder.as_str()).unwrap_or_default();
-            checked += check_run(&bundle, run, &folder, repetition, &table)?;
+            checked += match run.stressor {
+                Some(_) => check_isolation_guest(&bundle, &folder, repetition, &table)?,
+                None => check_run(&bundle, run, &folder, repetition, &table)?,
+            };
         }
     }
     if let Some((folder, table)) = by_run.into_iter().next() {
@@ -95,6 +107,42 @@ pub fn check(path: &Path, limits: &Limits) -> Result<usize> {
         );
     }
     Ok(checked)
+}
+
+/// Re-derives the `good_rate` row of one isolation guest from its
+/// `load.json`; returns how many values were checked.
+fn check_isolation_guest(
+    bundle: &Bundle,
+    folder: &str,
+    repetition: u32,
+    table: &[(usize, &MetricRow)],
+) -> Result<usize> {
+    let Some((line, row)) = table.iter().find(|(_, r)| r.status == Status::Ok) else {
+        return Ok(0);
+    };
+    let load: LoadReport = serde_json::from_slice(
+        bundle
+            .file(&format!("{folder}/load.json"))
+            .with_context(|| {
+                format!("metrics.ndjson line {line}: {folder} is ok but has no load.json")
+            })?,
+    )
+    .with_context(|| format!("{folder}/load.json"))?;
+    if load.good + load.tolerable + load.failed != load.scheduled || load.good + load.tolerable == 0
+    {
+        bail!(
+            "{folder}/load.json: counts do not add up or the guest answered nothing, yet metrics.ndjson line {line} is ok"
+        );
+    }
+    let value = share_pct(load.good, load.scheduled);
+    if row.repetition != repetition || row.value != Some(value) {
+        bail!(
+            "metrics.ndjson line {line}: {}: the table says {}, the load report of {folder} gives {value}",
+            describe(row),
+            row.value.map_or("null".to_owned(), |v| v.to_string()),
+        );
+    }
+    Ok(1)
 }
 
 /// Re-derives the values of one run folder against its table rows;

@@ -401,6 +401,17 @@ struct Record {
     send_lag: Option<Duration>,
 }
 
+/// `n` of `scheduled` requests in %, 0 when none were scheduled: how
+/// [`LoadReport::good_rate_pct`] is computed (`analyze verify --rederive`
+/// recomputes it from the counts with this function).
+pub fn share_pct(n: u64, scheduled: u64) -> f64 {
+    if scheduled == 0 {
+        0.0
+    } else {
+        n as f64 / scheduled as f64 * 100.0
+    }
+}
+
 /// Validates `config`, sends the whole schedule and returns the report.
 /// Blocks for the duration plus at most `TIME_TOLERABLE`.
 pub fn run(config: &LoadConfig) -> Result<LoadReport, ConfigError> {
@@ -486,15 +497,8 @@ fn summarize(config: &LoadConfig, records: &[Record]) -> LoadReport {
         }
     }
     let scheduled = records.len() as u64;
-    let pct = |n: u64| {
-        if scheduled == 0 {
-            0.0
-        } else {
-            n as f64 / scheduled as f64 * 100.0
-        }
-    };
-    let good_rate_pct = pct(good);
-    let tolerable_rate_pct = pct(good + tolerable);
+    let good_rate_pct = share_pct(good, scheduled);
+    let tolerable_rate_pct = share_pct(good + tolerable, scheduled);
     LoadReport {
         format: REPORT_FORMAT,
         server: config.addr.to_string(),
