@@ -499,6 +499,86 @@ mod tests {
     }
 
     #[test]
+    fn shipped_suites_carry_the_isolation_experiment_at_their_size() {
+        for (name, guests, reps) in [("smoke", 2, 1), ("quick", 4, 1), ("paper", 4, 3)] {
+            let s = shipped(name).isolation.expect(name);
+            assert_eq!((s.guests, s.repetitions), (guests, reps), "{name}");
+            assert_eq!(s.stressors, Stressor::ALL, "{name}");
+            assert!(matches!(s.workload.spec, WorkloadSpec::Web(_)), "{name}");
+        }
+    }
+
+    #[test]
+    fn isolation_errors_name_the_key() {
+        let base = r#"
+name = "s"
+platforms = ["kvm"]
+[defaults]
+repetitions = 1
+warmups = 0
+deadline_s = 60
+[experiments.isolation]
+workload = "w"
+guests = 2
+[workloads.w]
+kind = "web"
+rate_per_s = 5.0
+duration_s = 10
+[workloads.c]
+kind = "sysbench-cpu"
+max_prime = 100
+events = 10
+threads = 1
+"#;
+        assert!(parse(base, Path::new("s.toml")).is_ok());
+        for (from, to, key) in [
+            ("guests = 2", "guests = 1", "experiments.isolation.guests"),
+            (
+                "guests = 2",
+                "stressors = [\"cpu\", \"gpu\"]",
+                "experiments.isolation.stressors",
+            ),
+            (
+                "guests = 2",
+                "stressors = [\"cpu\", \"cpu\"]",
+                "experiments.isolation.stressors",
+            ),
+            (
+                "guests = 2",
+                "stressors = []",
+                "experiments.isolation.stressors",
+            ),
+            (
+                "workload = \"w\"",
+                "workload = \"c\"",
+                "experiments.isolation.workload",
+            ),
+            (
+                "rate_per_s = 5.0",
+                "rate_per_s = 0.0",
+                "workloads.w.rate_per_s",
+            ),
+            (
+                "duration_s = 10",
+                "duration_s = 10\ntime_tolerable_s = 1.0",
+                "workloads.w.time_tolerable_s",
+            ),
+        ] {
+            let text = base.replace(from, to);
+            let err = parse(&text, Path::new("s.toml")).expect_err(to).to_string();
+            assert!(
+                err.starts_with("s.toml: ") && err.contains(key),
+                "{err} (wanted {key})"
+            );
+        }
+        let overall = format!("{base}[experiments.overall]\nworkloads = [\"w\"]\n");
+        let err = parse(&overall, Path::new("s.toml"))
+            .expect_err("web in overall")
+            .to_string();
+        assert!(err.contains("experiments.overall.workloads"), "{err}");
+    }
+
+    #[test]
     fn scalability_errors_name_the_key() {
         let base = r#"
 name = "s"
