@@ -16,6 +16,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use benchvm_format::metrics::Status;
+use collect::platform::QEMU_RETRIES;
 use collect::platform::{
     AccelChoice, Platform, Qemu, QemuSettings, RunOutcome, RunRequest, Timeouts,
 };
@@ -24,10 +25,6 @@ use collect::workload::Steps;
 
 mod common;
 use common::{cache, can_boot, qemu_descendants};
-
-/// `QEMU_RETRIES` of collect/src/platform/qemu.rs (the platform module
-/// does not re-export it).
-const QEMU_RETRIES: usize = 2;
 
 /// One test at a time: both boot guests and look for QEMU processes.
 static TURN: Mutex<()> = Mutex::new(());

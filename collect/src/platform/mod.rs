@@ -15,7 +15,7 @@ use benchvm_format::metrics::Status;
 use serde::{Deserialize, Serialize};
 
 pub use native::Native;
-pub use qemu::{AccelChoice, Qemu, QemuSettings, Timeouts, CRASH_GUEST_ENV};
+pub use qemu::{AccelChoice, Qemu, QemuSettings, Timeouts, CRASH_GUEST_ENV, QEMU_RETRIES};
 pub use xen::{Xen, XenSettings, DEVICE_MODEL as XEN_DEVICE_MODEL};
 
 use crate::workload::{StepContext, Steps};

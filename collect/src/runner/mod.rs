@@ -197,7 +197,14 @@ pub fn execute(
                 finished += 1;
                 Ok(())
             })
-            .with_context(|| format!("running {}", first.describe()))?;
+            .with_context(|| {
+                format!(
+                    "running {} {} ({} runs)",
+                    first.platform,
+                    first.workload.name,
+                    group.len()
+                )
+            })?;
         if finished != group.len() {
             anyhow::bail!(
                 "platform {} reported {finished} of {} runs of {}",
