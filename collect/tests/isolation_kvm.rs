@@ -13,17 +13,24 @@
 //! Needs qemu-system-x86_64, busybox-static, a guest kernel
 //! (scripts/fetch-guest-kernel.sh), nginx, stress-ng, iperf3 and root (for
 //! `ip netns`); without them the test says so and passes. About 4 minutes
-//! here (2 busy cores): 7 phases of two guests, ~30 s each.
+//! here (2 busy cores): 7 phases of two guests, ~30 s each. A second test
+//! interrupts collect while both guests of the first phase run and checks
+//! that neither a QEMU nor the run's network namespace outlives it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::Instant;
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use benchvm_format::metrics::{self, Role, Status};
 mod common;
 
 use collect::platform::CRASH_GUEST_ENV;
 use common::{cache, guest_missing, qemu_descendants, report_missing, workspace};
+
+/// One test at a time: both boot guests and look for namespaces and QEMU
+/// processes of their own.
+static TURN: Mutex<()> = Mutex::new(());
 
 const STRESSORS: [&str; 6] = ["memory", "fork", "cpu", "disk", "net-receive", "net-send"];
 
@@ -76,6 +83,7 @@ fn namespaces() -> Vec<String> {
 
 #[test]
 fn isolation_phases_give_good_rate_rows_with_a_crashed_guest_as_dnr() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
     if !can_run() {
         return;
     }
@@ -218,4 +226,71 @@ fn isolation_phases_give_good_rate_rows_with_a_crashed_guest_as_dnr() {
         );
     }
     assert!(report.join("figures/table2.svg").exists());
+}
+
+#[test]
+fn interrupting_an_isolation_phase_leaves_no_guest_and_no_namespace() {
+    let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
+    if !can_run() {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let suite = suite(tmp.path());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_collect"))
+        .current_dir(workspace())
+        .args(["run", "--platform", "kvm", "--accel", "tcg"])
+        .arg("--suite")
+        .arg(&suite)
+        .arg("--cache")
+        .arg(cache())
+        .arg("--out")
+        .arg(tmp.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn collect");
+    let pid = child.id();
+    let ours = |ns: &String| ns.starts_with(&format!("benchvm-{pid}-"));
+    // The probe guest runs alone, outside any namespace; wait for the
+    // first phase's two guests and its namespace.
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let mut seen = Vec::new();
+    while Instant::now() < deadline {
+        seen = qemu_descendants(pid);
+        if seen.len() >= 2 && namespaces().iter().any(ours) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    if seen.len() < 2 {
+        let _ = child.kill();
+        panic!("collect did not start the phase's two guests within 240 s: {seen:?}");
+    }
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(i32::try_from(pid).expect("pid")),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .expect("SIGINT");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "collect did not stop on Ctrl-C");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let alive = |q: &u32| {
+        std::fs::read_to_string(format!("/proc/{q}/stat")).is_ok_and(|s| !s.contains(") Z "))
+    };
+    while seen.iter().any(alive) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !seen.iter().any(alive),
+        "a guest outlived collect: {seen:?}"
+    );
+    let left: Vec<String> = namespaces().into_iter().filter(|n| ours(n)).collect();
+    assert!(left.is_empty(), "namespaces left behind: {left:?}");
 }
