@@ -284,19 +284,42 @@ pub fn parse(source: &str, path: &Path) -> Result<Suite, SuiteError> {
     })
 }
 
+/// The workload a multi-guest experiment names.
+fn named_workload(
+    name: &str,
+    workloads: &BTreeMap<String, WorkloadEntry>,
+) -> Result<WorkloadEntry, (&'static str, String)> {
+    workloads.get(name).cloned().ok_or_else(|| {
+        (
+            "workload",
+            format!("names {name:?}, which [workloads] does not define"),
+        )
+    })
+}
+
+/// Checks a multi-guest experiment's `guest_memory_mib` and
+/// `repetitions` (default 1); returns the repetitions.
+fn check_multi_guest(
+    memory_mib: Option<u32>,
+    repetitions: Option<u32>,
+) -> Result<u32, (&'static str, String)> {
+    if let Some(m) = memory_mib {
+        if !(128..=1 << 20).contains(&m) {
+            return Err(("guest_memory_mib", format!("{m} is outside 128-1048576")));
+        }
+    }
+    let repetitions = repetitions.unwrap_or(1);
+    if !(1..=1000).contains(&repetitions) {
+        return Err(("repetitions", format!("{repetitions} is outside 1-1000")));
+    }
+    Ok(repetitions)
+}
+
 fn scalability(
     raw: RawScalability,
     workloads: &BTreeMap<String, WorkloadEntry>,
 ) -> Result<Scalability, (&'static str, String)> {
-    let workload = workloads.get(&raw.workload).cloned().ok_or_else(|| {
-        (
-            "workload",
-            format!(
-                "names {:?}, which [workloads] does not define",
-                raw.workload
-            ),
-        )
-    })?;
+    let workload = named_workload(&raw.workload, workloads)?;
     if raw.n_guests.is_empty() {
         return Err(("n_guests", "lists no guest count".into()));
     }
@@ -308,15 +331,7 @@ fn scalability(
             return Err(("n_guests", "must be strictly increasing".into()));
         }
     }
-    if let Some(m) = raw.guest_memory_mib {
-        if !(128..=1 << 20).contains(&m) {
-            return Err(("guest_memory_mib", format!("{m} is outside 128-1048576")));
-        }
-    }
-    let repetitions = raw.repetitions.unwrap_or(1);
-    if !(1..=1000).contains(&repetitions) {
-        return Err(("repetitions", format!("{repetitions} is outside 1-1000")));
-    }
+    let repetitions = check_multi_guest(raw.guest_memory_mib, raw.repetitions)?;
     Ok(Scalability {
         workload,
         n_guests: raw.n_guests,
@@ -329,15 +344,7 @@ fn isolation(
     raw: RawIsolation,
     workloads: &BTreeMap<String, WorkloadEntry>,
 ) -> Result<Isolation, (&'static str, String)> {
-    let workload = workloads.get(&raw.workload).cloned().ok_or_else(|| {
-        (
-            "workload",
-            format!(
-                "names {:?}, which [workloads] does not define",
-                raw.workload
-            ),
-        )
-    })?;
+    let workload = named_workload(&raw.workload, workloads)?;
     if !matches!(workload.spec, WorkloadSpec::Web(_)) {
         return Err((
             "workload",
@@ -374,15 +381,7 @@ fn isolation(
             out
         }
     };
-    if let Some(m) = raw.guest_memory_mib {
-        if !(128..=1 << 20).contains(&m) {
-            return Err(("guest_memory_mib", format!("{m} is outside 128-1048576")));
-        }
-    }
-    let repetitions = raw.repetitions.unwrap_or(1);
-    if !(1..=1000).contains(&repetitions) {
-        return Err(("repetitions", format!("{repetitions} is outside 1-1000")));
-    }
+    let repetitions = check_multi_guest(raw.guest_memory_mib, raw.repetitions)?;
     Ok(Isolation {
         workload,
         guests,

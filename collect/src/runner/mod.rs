@@ -99,29 +99,9 @@ pub fn execute(
         ctx.kernel_source = kernel_source.map(Path::to_path_buf);
         let workload = first.workload.spec.workload();
         let steps = workload.steps(&ctx);
-        if first.stressor.is_some() {
-            for run in group {
-                bar.set_message(run.describe());
-                let counts = isolation::run_phase(run, platform.as_mut(), &ctx, folder)?;
-                summary.runs += 1;
-                summary.ok += counts[0];
-                summary.failed += counts[1];
-                summary.dnr += counts[2];
-                bar.suspend(|| {
-                    log::info!(
-                        "[{:>6.0} s] {}: {} guests ok, {} failed, {} dnr",
-                        start.elapsed().as_secs_f64(),
-                        run.describe(),
-                        counts[0],
-                        counts[1],
-                        counts[2]
-                    )
-                });
-                bar.inc(1);
-            }
-            continue;
-        }
         if first.n_guests.is_some() {
+            // Multi-guest runs (isolation phases, scalability steps), one
+            // after the other, each counting its guests.
             let how = How {
                 accel: platform.accel(),
                 emulated: platform.emulated(),
@@ -130,14 +110,17 @@ pub fn execute(
             };
             for run in group {
                 bar.set_message(run.describe());
-                let (rows, counts) = run_parallel(run, platform.as_mut(), &how, folder)?;
+                let counts = match run.stressor {
+                    Some(_) => isolation::run_phase(run, platform.as_mut(), &ctx, folder)?,
+                    None => run_parallel(run, platform.as_mut(), &how, folder)?,
+                };
                 summary.runs += 1;
                 summary.ok += counts[0];
                 summary.failed += counts[1];
                 summary.dnr += counts[2];
                 bar.suspend(|| {
                     log::info!(
-                        "[{:>6.0} s] {}: {} guests ok, {} failed, {} dnr ({rows} metrics)",
+                        "[{:>6.0} s] {}: {} guests ok, {} failed, {} dnr",
                         start.elapsed().as_secs_f64(),
                         run.describe(),
                         counts[0],
@@ -289,13 +272,13 @@ fn finish_run(
 
 /// Runs one scalability run (N guests at once), writes each guest's
 /// `run.json` and the run's, and commits the run with every guest's rows.
-/// Returns the rows written and the guests' counts: ok, failed, dnr.
+/// Returns the guests' counts: ok, failed, dnr.
 fn run_parallel(
     run: &PlannedRun,
     platform: &mut dyn Platform,
     how: &How<'_>,
     folder: &RunFolder,
-) -> Result<(usize, [usize; 3])> {
+) -> Result<[usize; 3]> {
     let n = run.n_guests.context("not a scalability run")?;
     let rel = run.folder();
     let tmp = folder.begin_run(&rel)?;
@@ -375,7 +358,7 @@ fn run_parallel(
         Status::Ok
     };
     folder.commit_run(&tmp, &rel, status, &rows)?;
-    Ok((rows.len(), counts))
+    Ok(counts)
 }
 
 /// Where a run's rows say their values come from.
