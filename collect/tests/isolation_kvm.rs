@@ -26,7 +26,11 @@ use benchvm_format::metrics::{self, Role, Status};
 mod common;
 
 use collect::platform::CRASH_GUEST_ENV;
-use common::{cache, guest_missing, qemu_descendants, report_missing, workspace};
+use common::{
+    assert_gone, bundle_of, guest_missing, kvm_run, qemu_descendants, report_missing,
+    signal_and_wait, wait_for_qemus, workspace,
+};
+use nix::sys::signal::Signal;
 
 /// One test at a time: both boot guests and look for namespaces and QEMU
 /// processes of their own.
@@ -91,22 +95,11 @@ fn isolation_phases_give_good_rate_rows_with_a_crashed_guest_as_dnr() {
     let suite = suite(tmp.path());
     let before = namespaces();
     let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_collect"))
-        .current_dir(workspace())
-        .env(CRASH_GUEST_ENV, "2@cpu")
-        .args(["run", "--platform", "kvm", "--accel", "tcg"])
-        .args(["--label", "isolation kvm"])
-        .arg("--suite")
-        .arg(&suite)
-        .arg("--cache")
-        .arg(cache())
-        .arg("--out")
-        .arg(tmp.path())
-        .output()
-        .expect("run collect");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "collect failed\n{stdout}\n{stderr}");
+    let bundle = bundle_of(
+        kvm_run(&suite, tmp.path())
+            .env(CRASH_GUEST_ENV, "2@cpu")
+            .args(["--label", "isolation kvm"]),
+    );
     eprintln!(
         "isolation (7 phases, 2 guests) on kvm (tcg) took {:.0} s",
         start.elapsed().as_secs_f64()
@@ -116,11 +109,6 @@ fn isolation_phases_give_good_rate_rows_with_a_crashed_guest_as_dnr() {
         "QEMU left behind"
     );
     assert_eq!(namespaces(), before, "a network namespace was left behind");
-    let bundle = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("bundle "))
-        .map(|p| PathBuf::from(p.trim()))
-        .expect("collect prints the bundle path");
 
     let opened = benchvm_format::read::open(&bundle, &Default::default(), &|_| true)
         .expect("the bundle verifies");
@@ -236,15 +224,7 @@ fn interrupting_an_isolation_phase_leaves_no_guest_and_no_namespace() {
     }
     let tmp = tempfile::tempdir().expect("tempdir");
     let suite = suite(tmp.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_collect"))
-        .current_dir(workspace())
-        .args(["run", "--platform", "kvm", "--accel", "tcg"])
-        .arg("--suite")
-        .arg(&suite)
-        .arg("--cache")
-        .arg(cache())
-        .arg("--out")
-        .arg(tmp.path())
+    let mut child = kvm_run(&suite, tmp.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -253,44 +233,16 @@ fn interrupting_an_isolation_phase_leaves_no_guest_and_no_namespace() {
     let ours = |ns: &String| ns.starts_with(&format!("benchvm-{pid}-"));
     // The probe guest runs alone, outside any namespace; wait for the
     // first phase's two guests and its namespace.
-    let deadline = Instant::now() + Duration::from_secs(240);
-    let mut seen = Vec::new();
-    while Instant::now() < deadline {
-        seen = qemu_descendants(pid);
-        if seen.len() >= 2 && namespaces().iter().any(ours) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let seen = wait_for_qemus(pid, Duration::from_secs(240), |q| {
+        q.len() >= 2 && namespaces().iter().any(ours)
+    });
     if seen.len() < 2 {
         let _ = child.kill();
         panic!("collect did not start the phase's two guests within 240 s: {seen:?}");
     }
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(i32::try_from(pid).expect("pid")),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .expect("SIGINT");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "collect did not stop on Ctrl-C");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = signal_and_wait(&mut child, Signal::SIGINT);
     assert_eq!(status.code(), Some(130), "{status:?}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let alive = |q: &u32| {
-        std::fs::read_to_string(format!("/proc/{q}/stat")).is_ok_and(|s| !s.contains(") Z "))
-    };
-    while seen.iter().any(alive) && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    assert!(
-        !seen.iter().any(alive),
-        "a guest outlived collect: {seen:?}"
-    );
+    assert_gone(&seen, Duration::from_secs(10));
     let left: Vec<String> = namespaces().into_iter().filter(|n| ours(n)).collect();
     assert!(left.is_empty(), "namespaces left behind: {left:?}");
 }

@@ -12,7 +12,7 @@
 //! BENCHVM_KVM_FULL_SMOKE=1 to run it whole.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -26,7 +26,10 @@ use collect::platform::{
 };
 use collect::suite::GuestSize;
 use collect::workload::Steps;
-use common::{cache, can_boot, qemu_descendants, workspace};
+use common::{
+    assert_gone, bundle_of, cache, can_boot, kvm_run, qemu_descendants, signal_and_wait,
+    wait_for_qemus, workspace,
+};
 
 /// One test at a time: they all boot guests, and they look for QEMU
 /// processes of their own.
@@ -69,37 +72,11 @@ fn smoke_on_kvm_under_tcg_gives_a_verified_bundle_marked_tcg() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let suite = smoke_suite(tmp.path());
     let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_collect"))
-        .current_dir(workspace())
-        .args([
-            "run",
-            "--platform",
-            "kvm",
-            "--accel",
-            "tcg",
-            "--label",
-            "e2e kvm",
-        ])
-        .arg("--suite")
-        .arg(&suite)
-        .arg("--cache")
-        .arg(cache())
-        .arg("--out")
-        .arg(tmp.path())
-        .output()
-        .expect("run collect");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "collect failed\n{stdout}\n{stderr}");
+    let bundle = bundle_of(kvm_run(&suite, tmp.path()).args(["--label", "e2e kvm"]));
     eprintln!(
         "smoke on kvm (tcg) took {:.0} s",
         start.elapsed().as_secs_f64()
     );
-    let bundle = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("bundle "))
-        .map(|p| PathBuf::from(p.trim()))
-        .expect("collect prints the bundle path");
 
     let opened = benchvm_format::read::open(&bundle, &Default::default(), &|_| true)
         .expect("the bundle verifies");
@@ -300,57 +277,14 @@ fn stopping_collect_leaves_no_qemu_behind(signal: nix::sys::signal::Signal, code
     }
     let tmp = tempfile::tempdir().expect("tempdir");
     let suite = smoke_suite(tmp.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_collect"))
-        .current_dir(workspace())
-        .args(["run", "--platform", "kvm", "--accel", "tcg"])
-        .arg("--suite")
-        .arg(&suite)
-        .arg("--cache")
-        .arg(cache())
-        .arg("--out")
-        .arg(tmp.path())
+    let mut child = kvm_run(&suite, tmp.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn collect");
-    let collect_pid = child.id();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut seen = Vec::new();
-    while seen.is_empty() && Instant::now() < deadline {
-        seen = qemu_descendants(collect_pid);
-        if seen.is_empty() {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
+    let seen = wait_for_qemus(child.id(), Duration::from_secs(120), |q| !q.is_empty());
     assert!(!seen.is_empty(), "collect started no QEMU within 120 s");
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(i32::try_from(collect_pid).expect("pid")),
-        signal,
-    )
-    .expect("signal");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "collect did not stop on {signal}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = signal_and_wait(&mut child, signal);
     assert_eq!(status.code(), code, "{status:?}");
-    // QEMU was killed, not orphaned: its pid is gone (or a zombie being reaped).
-    let deadline = Instant::now() + Duration::from_secs(10);
-    for pid in seen {
-        let alive = || {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .map(|s| !s.contains(") Z "))
-                .unwrap_or(false)
-        };
-        while alive() {
-            assert!(Instant::now() < deadline, "QEMU {pid} outlived collect");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
+    assert_gone(&seen, Duration::from_secs(10));
 }

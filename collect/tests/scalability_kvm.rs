@@ -21,7 +21,11 @@ use benchvm_format::metrics::{self, Status};
 mod common;
 
 use collect::platform::CRASH_GUEST_ENV;
-use common::{cache, guest_missing, qemu_descendants, report_missing, workspace};
+use common::{
+    assert_gone, bundle_of, guest_missing, kvm_run, qemu_descendants, report_missing,
+    signal_and_wait, wait_for_qemus, workspace,
+};
+use nix::sys::signal::Signal;
 
 /// One test at a time: both boot guests on a 2-core machine and look for
 /// QEMU processes of their own.
@@ -84,22 +88,11 @@ fn a_guest_crashed_during_a_scalability_run_is_dnr_in_the_rows_and_the_figure() 
     let tmp = tempfile::tempdir().expect("tempdir");
     let suite = suite(tmp.path());
     let start = Instant::now();
-    let out = Command::new(env!("CARGO_BIN_EXE_collect"))
-        .current_dir(workspace())
-        .env(CRASH_GUEST_ENV, "2")
-        .args(["run", "--platform", "kvm", "--accel", "tcg"])
-        .args(["--label", "scalability kvm"])
-        .arg("--suite")
-        .arg(&suite)
-        .arg("--cache")
-        .arg(cache())
-        .arg("--out")
-        .arg(tmp.path())
-        .output()
-        .expect("run collect");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "collect failed\n{stdout}\n{stderr}");
+    let bundle = bundle_of(
+        kvm_run(&suite, tmp.path())
+            .env(CRASH_GUEST_ENV, "2")
+            .args(["--label", "scalability kvm"]),
+    );
     eprintln!(
         "scalability N=2 on kvm (tcg) took {:.0} s",
         start.elapsed().as_secs_f64()
@@ -108,11 +101,6 @@ fn a_guest_crashed_during_a_scalability_run_is_dnr_in_the_rows_and_the_figure() 
         qemu_descendants(std::process::id()).is_empty(),
         "QEMU left behind"
     );
-    let bundle = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("bundle "))
-        .map(|p| PathBuf::from(p.trim()))
-        .expect("collect prints the bundle path");
 
     let opened = benchvm_format::read::open(&bundle, &Default::default(), &|_| true)
         .expect("the bundle verifies");
@@ -211,57 +199,18 @@ fn interrupting_a_scalability_run_leaves_none_of_its_guests_behind() {
     }
     let tmp = tempfile::tempdir().expect("tempdir");
     let suite = suite(tmp.path());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_collect"))
-        .current_dir(workspace())
-        .args(["run", "--platform", "kvm", "--accel", "tcg"])
-        .arg("--suite")
-        .arg(&suite)
-        .arg("--cache")
-        .arg(cache())
-        .arg("--out")
-        .arg(tmp.path())
+    let mut child = kvm_run(&suite, tmp.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn collect");
-    let collect_pid = child.id();
     // The probe guest runs alone; wait for the two guests of N = 2.
-    let deadline = Instant::now() + Duration::from_secs(240);
-    let mut seen = Vec::new();
-    while seen.len() < 2 && Instant::now() < deadline {
-        seen = qemu_descendants(collect_pid);
-        if seen.len() < 2 {
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
+    let seen = wait_for_qemus(child.id(), Duration::from_secs(240), |q| q.len() >= 2);
     if seen.len() < 2 {
         let _ = child.kill();
         panic!("collect did not start two guests at once within 240 s: {seen:?}");
     }
-    nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(i32::try_from(collect_pid).expect("pid")),
-        nix::sys::signal::Signal::SIGINT,
-    )
-    .expect("SIGINT");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "collect did not stop on Ctrl-C");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = signal_and_wait(&mut child, Signal::SIGINT);
     assert_eq!(status.code(), Some(130), "{status:?}");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    for pid in seen {
-        let alive = || {
-            std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .map(|s| !s.contains(") Z "))
-                .unwrap_or(false)
-        };
-        while alive() {
-            assert!(Instant::now() < deadline, "QEMU {pid} outlived collect");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
+    assert_gone(&seen, Duration::from_secs(10));
 }

@@ -3,6 +3,11 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 
 use collect::guest;
 
@@ -94,4 +99,83 @@ pub fn qemu_descendants(root: u32) -> Vec<u32> {
         .filter(|(_, comm)| comm.starts_with("qemu-system"))
         .map(|(pid, _)| pid)
         .collect()
+}
+
+/// `collect run --platform kvm --accel tcg --suite SUITE --cache CACHE
+/// --out OUT`, run from the workspace; add arguments, then run it.
+pub fn kvm_run(suite: &Path, out: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_collect"));
+    cmd.current_dir(workspace())
+        .args(["run", "--platform", "kvm", "--accel", "tcg"])
+        .arg("--suite")
+        .arg(suite)
+        .arg("--cache")
+        .arg(cache())
+        .arg("--out")
+        .arg(out);
+    cmd
+}
+
+/// Runs `cmd` (a `collect run`) to its end and returns the bundle it
+/// printed; panics with its output unless it succeeded.
+pub fn bundle_of(cmd: &mut Command) -> PathBuf {
+    let out = cmd.output().expect("run collect");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "collect failed\n{stdout}\n{stderr}");
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("bundle "))
+        .map(|p| PathBuf::from(p.trim()))
+        .unwrap_or_else(|| panic!("collect printed no bundle path\n{stdout}"))
+}
+
+/// Polls the QEMUs below `pid` until `enough` says so or `within` passed;
+/// returns the last ones seen.
+pub fn wait_for_qemus(pid: u32, within: Duration, enough: impl Fn(&[u32]) -> bool) -> Vec<u32> {
+    let deadline = Instant::now() + within;
+    loop {
+        let seen = qemu_descendants(pid);
+        if enough(&seen) || Instant::now() >= deadline {
+            return seen;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Sends `signal` to `child` and waits up to 30 s for it to end.
+pub fn signal_and_wait(child: &mut Child, signal: Signal) -> ExitStatus {
+    kill(
+        Pid::from_raw(i32::try_from(child.id()).expect("pid")),
+        signal,
+    )
+    .expect("signal");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            return s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "collect did not stop on {signal}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Asserts that every process of `pids` is gone (or a zombie) within
+/// `within`.
+pub fn assert_gone(pids: &[u32], within: Duration) {
+    let alive = |pid: &u32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| !s.contains(") Z "))
+    };
+    let deadline = Instant::now() + within;
+    while pids.iter().any(alive) {
+        assert!(
+            Instant::now() < deadline,
+            "outlived collect: {:?}",
+            pids.iter().filter(|p| alive(p)).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
