@@ -214,3 +214,84 @@ fn judge(outcome: &RunOutcome, view: &GuestView) -> (Status, Option<f64>, Option
     }
     (Status::Ok, Some(load.good_rate_pct), None)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isolation::client::{FailureCounts, LoadReport, Qos, REPORT_FORMAT};
+
+    fn outcome(status: Status) -> RunOutcome {
+        RunOutcome {
+            status,
+            wall_s: None,
+            reason: (status != Status::Ok).then(|| "guest kernel panic".into()),
+            exit_code: None,
+        }
+    }
+
+    fn load(good: u64, tolerable: u64, failed: u64) -> LoadReport {
+        let scheduled = good + tolerable + failed;
+        LoadReport {
+            format: REPORT_FORMAT,
+            server: "10.77.0.2:80".into(),
+            rate_per_s: 5.0,
+            duration_s: 10.0,
+            max_in_flight: 256,
+            qos: Qos::SPECWEB2005_SUPPORT,
+            scheduled,
+            sent: scheduled,
+            good,
+            tolerable,
+            failed,
+            failures: FailureCounts {
+                timeout: failed,
+                ..FailureCounts::default()
+            },
+            good_rate_pct: crate::isolation::client::share_pct(good, scheduled),
+            tolerable_rate_pct: crate::isolation::client::share_pct(good + tolerable, scheduled),
+            meets_qos: false,
+            latency_ms: None,
+            send_lag_ms: None,
+        }
+    }
+
+    fn view(ready: bool, load: Option<LoadReport>) -> GuestView {
+        GuestView {
+            ready_s: ready.then_some(12.0),
+            problem: (!ready).then(|| "never ready: no answer".into()),
+            went: ready,
+            stopped: ready,
+            load,
+        }
+    }
+
+    #[test]
+    fn a_guest_that_answered_gets_its_good_share() {
+        let (s, v, why) = judge(&outcome(Status::Ok), &view(true, Some(load(30, 10, 10))));
+        assert_eq!((s, v, why), (Status::Ok, Some(60.0), None));
+        // A phase command that failed after the window does not hide the
+        // value the host measured.
+        let (s, v, _) = judge(&outcome(Status::Failed), &view(true, Some(load(5, 0, 0))));
+        assert_eq!((s, v), (Status::Ok, Some(100.0)));
+    }
+
+    #[test]
+    fn crashed_silent_or_never_ready_guests_are_dnr_never_zero() {
+        let crashed = judge(&outcome(Status::Dnr), &view(true, Some(load(10, 0, 40))));
+        assert_eq!((crashed.0, crashed.1), (Status::Dnr, None));
+        assert!(crashed.2.expect("why").contains("panic"));
+        let silent = judge(&outcome(Status::Ok), &view(true, Some(load(0, 0, 50))));
+        assert_eq!((silent.0, silent.1), (Status::Dnr, None));
+        assert!(silent.2.expect("why").starts_with("stopped answering"));
+        let never = judge(&outcome(Status::Ok), &view(false, None));
+        assert_eq!((never.0, never.1), (Status::Dnr, None));
+        assert!(never.2.expect("why").starts_with("never ready"));
+    }
+
+    #[test]
+    fn a_ready_guest_without_a_load_report_is_failed() {
+        let (s, v, why) = judge(&outcome(Status::Ok), &view(true, None));
+        assert_eq!((s, v), (Status::Failed, None));
+        assert!(why.is_some());
+    }
+}
