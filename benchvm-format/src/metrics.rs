@@ -206,6 +206,32 @@ pub fn to_ndjson(rows: &[MetricRow]) -> Vec<u8> {
 mod tests {
     use super::*;
 
+    /// Values written and read back are the same f64 to the last bit
+    /// (serde_json's `float_roundtrip`; its default parser can be 1 ulp
+    /// off, which `analyze verify --rederive` reports as a forged value).
+    #[test]
+    fn values_survive_a_round_trip_bit_for_bit() {
+        let values = [
+            596.0 / 600.0 * 100.0,
+            1.0 / 3.0,
+            0.1 + 0.2,
+            123_456.789_012_345_67,
+            f64::MIN_POSITIVE,
+            9.999_999_999_999_999e22,
+        ];
+        let rows: Vec<MetricRow> = values
+            .iter()
+            .map(|v| MetricRow {
+                value: Some(*v),
+                ..row()
+            })
+            .collect();
+        let back = parse(&to_ndjson(&rows)).expect("parse");
+        for (v, r) in values.iter().zip(&back) {
+            assert_eq!(r.value.map(f64::to_bits), Some(v.to_bits()), "{v:e}");
+        }
+    }
+
     pub(crate) fn row() -> MetricRow {
         MetricRow {
             platform: "native".into(),
