@@ -96,6 +96,18 @@ pub fn start(args: &RunArgs) -> Result<()> {
             );
         }
     }
+    if suite.isolation.is_some() {
+        for p in settings
+            .platforms
+            .iter()
+            .filter(|p| *p != "native" && !plan::runs_isolation(p))
+        {
+            log::warn!(
+                "the isolation experiment does not run on {p} (it runs on {}): skipped there",
+                plan::ISOLATION_PLATFORMS.join(", ")
+            );
+        }
+    }
 
     let host = nix::unistd::gethostname()
         .ok()
@@ -218,7 +230,12 @@ fn check_requirements(suite: &Suite, settings: &Settings) -> Result<Vec<Asset>> 
         .as_ref()
         .filter(|_| settings.platforms.iter().any(|p| plan::runs_scalability(p)))
         .map(|s| &s.workload);
-    for entry in suite.overall.iter().chain(scalability) {
+    let isolation = suite
+        .isolation
+        .as_ref()
+        .filter(|_| settings.platforms.iter().any(|p| plan::runs_isolation(p)))
+        .map(|s| &s.workload);
+    for entry in suite.overall.iter().chain(scalability).chain(isolation) {
         let w = entry.spec.workload();
         requirements.extend(w.requirements());
         assets.extend(w.assets());
