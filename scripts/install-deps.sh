@@ -7,6 +7,8 @@ set -euo pipefail
 PACKAGES=(
     # workloads
     sysbench fio stress-ng iperf3 nginx-light
+    # isolation experiment: network namespaces, bridges and taps
+    iproute2
     # kernel compile
     linux-source-6.1 make gcc bc flex bison libelf-dev libssl-dev xz-utils
     # environment capture
