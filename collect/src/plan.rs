@@ -120,14 +120,14 @@ pub struct Plan {
 
 /// Platforms that can start N guests at once
 /// ([`crate::platform::Platform::execute_parallel`]): the scalability
-/// experiment runs on these and skips the others (native has no guests;
-/// xen joins when its platform starts guests in parallel).
-pub const SCALABILITY_PLATFORMS: [&str; 1] = ["kvm"];
+/// experiment runs on these and skips the others (native has no guests).
+pub const SCALABILITY_PLATFORMS: [&str; 2] = ["kvm", "xen"];
 
 /// Platforms whose guests get a NIC on a private bridge
 /// ([`crate::platform::Platform::execute_isolation`]): the isolation
-/// experiment runs on these and skips the others.
-pub const ISOLATION_PLATFORMS: [&str; 1] = ["kvm"];
+/// experiment runs on these and skips the others (kvm: taps, xen: vifs,
+/// each on a bridge in a namespace of the run's own).
+pub const ISOLATION_PLATFORMS: [&str; 2] = ["kvm", "xen"];
 
 /// Whether the isolation experiment runs on `platform`.
 pub fn runs_isolation(platform: &str) -> bool {

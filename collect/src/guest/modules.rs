@@ -8,8 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// Modules the guests need: the 9p host root, its overlay, virtio disks and
-/// console, ext4 for the scratch disk, virtio-net for later network use,
-/// and the Xen front ends so a Xen domU can use the same initramfs.
+/// console, ext4 for the scratch disk, virtio-net for isolation guests,
+/// and the Xen front ends (9p, disks, network) so a Xen domU can use the
+/// same initramfs.
 pub const GUEST_MODULES: &[&str] = &[
     "virtio_pci",
     "virtio_blk",
@@ -21,6 +22,7 @@ pub const GUEST_MODULES: &[&str] = &[
     "ext4",
     "9pnet_xen",
     "xen-blkfront",
+    "xen-netfront",
 ];
 
 #[derive(Debug, thiserror::Error)]

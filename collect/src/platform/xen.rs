@@ -8,6 +8,10 @@
 //! through xenconsoled's log; a domain that panics, hangs or vanishes costs
 //! the run it was in (dnr), and `xl destroy` ends it at its deadline.
 //!
+//! The scalability and isolation experiments start several domUs at once
+//! ([`parallel`]); isolation domUs get a vif on a bridge in a network
+//! namespace of the run's own in dom0 ([`crate::xen::vif`]).
+//!
 //! When dom0's kernel command line carries `benchvm.lab=KIND` (set by
 //! `collect lab xen`), the Xen host itself runs under emulation: rows are
 //! marked emulated and the facts say `lab=KIND`.
@@ -22,7 +26,9 @@ use anyhow::{bail, Context, Result};
 use benchvm_format::metrics::Status;
 use serde::Serialize;
 
-use super::{steps, Platform, RunOutcome, RunRequest, CRASH_GUEST_ENV};
+mod parallel;
+
+use super::{steps, HostSide, ParallelRequest, Platform, RunOutcome, RunRequest, CRASH_GUEST_ENV};
 use crate::guest::agent::{Job, JobRun};
 use crate::guest::drive::{self, Report, Timeouts};
 use crate::guest::initramfs::{self, Initramfs};
@@ -288,24 +294,13 @@ impl Xen {
         first: usize,
         done: &mut dyn FnMut(usize, RunOutcome) -> Result<()>,
     ) -> Result<usize> {
-        self.guests += 1;
-        let tag = format!("guest-{:03}", self.guests);
-        let name = format!("benchvm-{}-{:03}", std::process::id(), self.guests);
+        let (tag, name) = self.next_guest();
         let work = self.s.work.clone();
         let scratch = work.join(format!("{tag}-scratch.img"));
         let results = work.join(format!("{tag}-results.img"));
         let job_path = self.shared.join(format!("{tag}-job.json"));
         let cfg_path = work.join(format!("{tag}.cfg"));
-        // The console goes straight into the run folder when there is one,
-        // so it is there even when collect itself is killed (a lab timeout).
-        let console = match &self.s.folder {
-            Some(f) => {
-                let dir = f.root().join(CONFIG_DIR);
-                fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-                dir.join(format!("{tag}-console.log"))
-            }
-            None => work.join(format!("{tag}-console.log")),
-        };
+        let console = self.console_path(&tag)?;
         let xl_log = work.join(format!("{tag}-xl.log"));
         qemu::sparse_file(&scratch, u64::from(self.s.guest.scratch_gib) << 30)?;
         qemu::sparse_file(&results, RESULTS_DISK_BYTES)?;
@@ -334,30 +329,13 @@ impl Xen {
         let job_bytes = serde_json::to_vec_pretty(&job)?;
         fs::write(&job_path, &job_bytes)
             .with_context(|| format!("writing {}", job_path.display()))?;
-        let mut cfg = XlConfig::new(
+        let cfg = self.xl_config(
             &name,
-            self.s.guest_type,
-            self.kernel.vmlinuz.clone(),
-            self.initramfs.path.clone(),
-        )
-        .kernel_arg("benchvm.agent", &self.s.agent.to_string_lossy())
-        .kernel_arg("benchvm.job", &job_path.to_string_lossy())
-        .kernel_arg("benchvm.p9", "xen")
-        .kernel_arg("benchvm.scratch", "/dev/xvdb")
-        .kernel_arg("benchvm.results", "/dev/xvdc");
-        cfg.memory_mib = self.s.guest.memory_mib;
-        cfg.vcpus = self.s.guest.vcpus;
-        cfg.host_root = Some(self.view.path.clone());
-        cfg.disks = vec![
-            Disk {
-                vdev: "xvdb".into(),
-                target: scratch.clone(),
-            },
-            Disk {
-                vdev: "xvdc".into(),
-                target: results.clone(),
-            },
-        ];
+            &job_path,
+            &scratch,
+            &results,
+            self.s.guest.memory_mib,
+        );
         let text = cfg.render();
         fs::write(&cfg_path, &text).with_context(|| format!("writing {}", cfg_path.display()))?;
         self.record_config(&format!("{tag}.cfg"), text.as_bytes())?;
@@ -445,6 +423,65 @@ impl Xen {
         Ok(reported)
     }
 
+    /// Tag (`guest-NNN`: its files) and domain name of the next domU.
+    fn next_guest(&mut self) -> (String, String) {
+        self.guests += 1;
+        (
+            format!("guest-{:03}", self.guests),
+            format!("benchvm-{}-{:03}", std::process::id(), self.guests),
+        )
+    }
+
+    /// Where the console of domU `tag` is copied: straight into the run
+    /// folder when there is one, so it is there even when collect itself
+    /// is killed (a lab timeout).
+    fn console_path(&self, tag: &str) -> Result<PathBuf> {
+        Ok(match &self.s.folder {
+            Some(f) => {
+                let dir = f.root().join(CONFIG_DIR);
+                fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+                dir.join(format!("{tag}-console.log"))
+            }
+            None => self.s.work.join(format!("{tag}-console.log")),
+        })
+    }
+
+    /// The xl.cfg of a domU running the job at `job_path` with these disks.
+    fn xl_config(
+        &self,
+        name: &str,
+        job_path: &Path,
+        scratch: &Path,
+        results: &Path,
+        memory_mib: u32,
+    ) -> XlConfig {
+        let mut cfg = XlConfig::new(
+            name,
+            self.s.guest_type,
+            self.kernel.vmlinuz.clone(),
+            self.initramfs.path.clone(),
+        )
+        .kernel_arg("benchvm.agent", &self.s.agent.to_string_lossy())
+        .kernel_arg("benchvm.job", &job_path.to_string_lossy())
+        .kernel_arg("benchvm.p9", "xen")
+        .kernel_arg("benchvm.scratch", "/dev/xvdb")
+        .kernel_arg("benchvm.results", "/dev/xvdc");
+        cfg.memory_mib = memory_mib;
+        cfg.vcpus = self.s.guest.vcpus;
+        cfg.host_root = Some(self.view.path.clone());
+        cfg.disks = vec![
+            Disk {
+                vdev: "xvdb".into(),
+                target: scratch.to_path_buf(),
+            },
+            Disk {
+                vdev: "xvdc".into(),
+                target: results.to_path_buf(),
+            },
+        ];
+        cfg
+    }
+
     fn update_boot_facts(&mut self) {
         let n = self.boots.len() as f64;
         let min = self.boots.iter().copied().fold(f64::INFINITY, f64::min);
@@ -508,6 +545,19 @@ impl Platform for Xen {
             next += self.one_guest(&runs[next..], next, done)?.max(1);
         }
         Ok(())
+    }
+
+    fn execute_parallel(&mut self, run: &ParallelRequest<'_>) -> Result<Vec<RunOutcome>> {
+        self.parallel(run, None)
+    }
+
+    fn execute_isolation(
+        &mut self,
+        run: &ParallelRequest<'_>,
+        stressed: &Steps,
+        host: &mut dyn HostSide,
+    ) -> Result<Vec<RunOutcome>> {
+        self.parallel(run, Some(parallel::Networked { stressed, host }))
     }
 }
 

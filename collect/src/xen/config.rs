@@ -46,6 +46,16 @@ pub struct Disk {
     pub target: PathBuf,
 }
 
+/// A network interface: a netfront in the guest, a netback `vif` in dom0
+/// that the hotplug `script` (absolute path; xl's default: vif-bridge)
+/// connects when the domain starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vif {
+    /// `00:16:3e:..:..:..` (Xen's OUI).
+    pub mac: String,
+    pub script: Option<PathBuf>,
+}
+
 /// One domU's configuration.
 #[derive(Debug, Clone, PartialEq)]
 pub struct XlConfig {
@@ -61,6 +71,7 @@ pub struct XlConfig {
     /// [`ROOT_TAG`] over Xen 9pfs.
     pub host_root: Option<PathBuf>,
     pub disks: Vec<Disk>,
+    pub vifs: Vec<Vif>,
 }
 
 impl XlConfig {
@@ -77,6 +88,7 @@ impl XlConfig {
             vcpus: 1,
             host_root: None,
             disks: Vec::new(),
+            vifs: Vec::new(),
         }
     }
 
@@ -136,6 +148,20 @@ impl XlConfig {
                 .collect();
             line("disk", format!("[ {} ]", disks.join(", ")));
         }
+        if !self.vifs.is_empty() {
+            let vifs: Vec<String> = self
+                .vifs
+                .iter()
+                .map(|v| {
+                    let mut spec = format!("mac={}", v.mac);
+                    if let Some(script) = &v.script {
+                        let _ = write!(spec, ",script={}", script.display());
+                    }
+                    q(&spec)
+                })
+                .collect();
+            line("vif", format!("[ {} ]", vifs.join(", ")));
+        }
         s
     }
 }
@@ -183,6 +209,29 @@ disk = [ "format=raw,vdev=xvdb,access=rw,backendtype=qdisk,target=/var/lib/bench
 "#;
         assert_eq!(cfg.render(), expected);
         assert_eq!(GuestType::Pvh.accel(), "xen-pvh");
+    }
+
+    #[test]
+    fn vifs_name_their_hotplug_script() {
+        let mut cfg = XlConfig::new("g", GuestType::Pv, "/k".into(), "/r".into());
+        cfg.vifs = vec![
+            Vif {
+                mac: "00:16:3e:77:00:02".into(),
+                script: Some("/var/lib/benchvm/xen/benchvm-vif".into()),
+            },
+            Vif {
+                mac: "00:16:3e:77:00:03".into(),
+                script: None,
+            },
+        ];
+        let text = cfg.render();
+        assert!(
+            text.ends_with(
+                "vif = [ \"mac=00:16:3e:77:00:02,script=/var/lib/benchvm/xen/benchvm-vif\", \
+                 \"mac=00:16:3e:77:00:03\" ]\n"
+            ),
+            "{text}"
+        );
     }
 
     #[test]

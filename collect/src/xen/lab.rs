@@ -28,8 +28,10 @@ use crate::process::Owned;
 
 /// dom0's init script.
 pub const DOM0_INIT: &str = include_str!("dom0-init.sh");
-/// Modules dom0 loads: its 9p root, the lab disk, and the Xen back ends
-/// and device files the toolstack needs (measured in the recipe).
+/// Modules dom0 loads: its 9p root, the lab disk, the Xen back ends and
+/// device files the toolstack needs (measured in the recipe), and the
+/// bridge of isolation runs (dom0's root has no modules of this kernel for
+/// modprobe to find).
 pub const DOM0_MODULES: &[&str] = &[
     "virtio_pci",
     "virtio_blk",
@@ -44,6 +46,7 @@ pub const DOM0_MODULES: &[&str] = &[
     "xenfs",
     "xen-blkback",
     "xen-netback",
+    "bridge",
 ];
 /// The hypervisor file in the cache, made by scripts/fetch-xen.sh.
 pub const XEN_BIN: &str = "xen/xen-4.17.bin";

@@ -5,12 +5,15 @@
 //! - [`xl`]: the `xl` commands collect runs (info, dmesg, create, destroy);
 //! - [`domain`]: a running domU as a [`crate::guest::session::GuestProcess`],
 //!   its console followed through xenconsoled's log file;
+//! - [`vif`]: the hotplug script that puts an isolation domU's vif on the
+//!   bridge of the run's own network namespace in dom0;
 //! - [`lab`]: `collect lab xen`, Debian's Xen 4.17 and a dom0 booted under
 //!   QEMU TCG (../shared/recipes/xen-in-qemu.md), running collect in dom0.
 
 pub mod config;
 pub mod domain;
 pub mod lab;
+pub mod vif;
 pub mod xl;
 
 /// The kernel command line word the lab gives dom0, so the xen platform
