@@ -212,3 +212,50 @@ pub fn build(suite: &Suite, platforms: &[String]) -> Plan {
         runs,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn smoke() -> Suite {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/smoke.toml");
+        crate::suite::load(&path).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn isolation_runs_a_baseline_then_each_stressor_on_guest_platforms_only() {
+        let plan = build(&smoke(), &["native".to_owned(), "kvm".to_owned()]);
+        let iso: Vec<&PlannedRun> = plan
+            .runs
+            .iter()
+            .filter(|r| r.experiment == "isolation")
+            .collect();
+        assert!(iso
+            .iter()
+            .all(|r| r.platform == "kvm" && r.n_guests == Some(2)));
+        let phases: Vec<&str> = iso.iter().filter_map(|r| r.stressor.as_deref()).collect();
+        assert_eq!(
+            phases,
+            [
+                "none",
+                "memory",
+                "fork",
+                "cpu",
+                "disk",
+                "net-receive",
+                "net-send"
+            ]
+        );
+        assert_eq!(iso[3].folder(), "runs/kvm/isolation/web/cpu/rep-01");
+        assert_eq!(
+            iso[3].guest_folder(2),
+            "runs/kvm/isolation/web/cpu/rep-01/guest-2"
+        );
+        // Scalability runs carry no stressor; overall runs neither.
+        assert!(plan
+            .runs
+            .iter()
+            .filter(|r| r.experiment != "isolation")
+            .all(|r| r.stressor.is_none()));
+    }
+}
