@@ -3,9 +3,11 @@
 //! step of 2 domUs created at once (sysbench cpu in each), then an isolation
 //! repetition (baseline and cpu phase) of 2 domUs whose vifs sit on a
 //! bridge in a network namespace collect made in dom0, served nginx to the
-//! load client there. Every guest must be ok with its own console, xl.cfg
-//! and boot record; the isolation domUs' xl.cfg must name collect's vif
-//! hotplug script, and the script must have reported them connected.
+//! load client there. The crash hook panics the second domU of the
+//! scalability step: it must be dnr with its panic on its console, and
+//! every other guest ok with its own console, xl.cfg and boot record; the
+//! isolation domUs' xl.cfg must name collect's vif hotplug script, and the
+//! script must have reported them connected.
 //!
 //! Needs what tests/xen_lab.rs needs; without it, says so and passes.
 //! Took 200 s on a 2-core machine (dom0 up in 41 s, each domU ready 21-26
@@ -18,6 +20,7 @@ use std::time::Instant;
 
 use benchvm_format::metrics::{self, Role, Status};
 use collect::guest;
+use collect::platform::CRASH_GUEST_ENV;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -80,6 +83,8 @@ fn scalability_and_isolation_run_on_xen_in_the_lab() {
         .arg(tmp.path())
         .args(["--", "--suite", "lab-multi", "--platform", "xen"])
         .args(["--label", "e2e xen lab multi"])
+        // Guest 2 of the scalability run (folder .../n=2/...) only.
+        .env(CRASH_GUEST_ENV, "2@n=2")
         .output()
         .expect("run collect lab xen");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -117,10 +122,15 @@ fn scalability_and_isolation_run_on_xen_in_the_lab() {
             ("xen", "xen-pv", true),
             "{r:?}"
         );
-        assert_eq!((r.status, r.n_guests), (Status::Ok, Some(2)), "{r:?}");
+        assert_eq!(r.n_guests, Some(2), "{r:?}");
+        if r.experiment == "scalability" && r.guest == Some(2) {
+            assert_eq!((r.status, r.value), (Status::Dnr, None), "{r:?}");
+        } else {
+            assert_eq!(r.status, Status::Ok, "{r:?}");
+        }
     }
 
-    // Scalability: each domU's sysbench run, with its own files.
+    // Scalability: each domU with its own files; guest 2 crashed.
     let scal: Vec<_> = rows
         .iter()
         .filter(|r| r.experiment == "scalability" && r.metric == "wall_time")
@@ -133,12 +143,19 @@ fn scalability_and_isolation_run_on_xen_in_the_lab() {
             (r.metric.as_str(), r.guest, r.run.as_str()),
             ("wall_time", Some(g), folder.as_str())
         );
-        assert!(r.value.is_some_and(|v| v > 0.0), "{r:?}");
-        assert!(file(&format!("{folder}/console.log")).contains("BENCHVM-READY"));
-        assert!(file(&format!("{folder}/stdout.log")).contains("events per second"));
+        let console = file(&format!("{folder}/console.log"));
+        assert!(console.contains("BENCHVM-READY"), "{console}");
         let boot: serde_json::Value =
             serde_json::from_str(&file(&format!("{folder}/boot.json"))).expect("boot.json");
         assert!(boot["boot_to_ready_s"].as_f64().is_some(), "{boot}");
+        if g == 1 {
+            assert!(r.value.is_some_and(|v| v > 0.0), "{r:?}");
+            assert!(file(&format!("{folder}/stdout.log")).contains("events per second"));
+            assert!(boot["failure"].is_null(), "{boot}");
+        } else {
+            assert!(console.contains("Kernel panic"), "{console}");
+            assert!(boot["failure"].is_string(), "{boot}");
+        }
         domains.insert(boot["domain"].as_str().expect("domain").to_owned());
         assert!(!file(&format!("{folder}/xl.cfg")).contains("vif ="));
     }
