@@ -2,6 +2,7 @@
 //! domains). One platform per file behind the [`Platform`] trait.
 
 pub mod fake;
+mod group;
 mod native;
 mod qemu;
 pub mod steps;
@@ -14,8 +15,9 @@ use std::time::Duration;
 use benchvm_format::metrics::Status;
 use serde::{Deserialize, Serialize};
 
+pub use group::CRASH_GUEST_ENV;
 pub use native::Native;
-pub use qemu::{AccelChoice, Qemu, QemuSettings, Timeouts, CRASH_GUEST_ENV, QEMU_RETRIES};
+pub use qemu::{AccelChoice, Qemu, QemuSettings, Timeouts, QEMU_RETRIES};
 pub use xen::{Xen, XenSettings, DEVICE_MODEL as XEN_DEVICE_MODEL};
 
 use crate::workload::{StepContext, Steps};

@@ -31,7 +31,6 @@ use crate::suite::GuestSize;
 use crate::workload::{StepContext, Steps};
 
 pub use crate::guest::drive::Timeouts;
-pub use parallel::CRASH_GUEST_ENV;
 
 mod parallel;
 

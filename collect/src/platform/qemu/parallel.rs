@@ -23,33 +23,14 @@ use anyhow::{anyhow, Context, Result};
 use benchvm_format::metrics::Status;
 
 use super::{BootRecord, Qemu, RESULTS_DISK_BYTES};
-use crate::guest::agent::{Job, JobRun};
-use crate::guest::drive::{self, Report, Timeouts};
+use crate::guest::agent::Job;
+use crate::guest::drive::{self, Report};
 use crate::guest::qemu::{self, Drive, Nic};
 use crate::guest::{RESULTS_SERIAL, SCRATCH_SERIAL};
 use crate::isolation::netns::{self, Netns};
 use crate::platform::HostSide;
-use crate::platform::{guest_dir, ParallelRequest, RunOutcome};
+use crate::platform::{group, guest_dir, ParallelRequest, RunOutcome};
 use crate::workload::Steps;
-
-/// Test hook: `BENCHVM_TEST_CRASH_GUEST=<i>` makes guest `i` of every
-/// scalability or isolation run panic its kernel (`echo c >
-/// /proc/sysrq-trigger`) before its workload starts; `<i>@<part>` only in
-/// runs whose folder has `<part>` as one of its components (e.g. `1@cpu`:
-/// the stressed guest of the cpu isolation phase). The tests use it to
-/// check that a crashed guest is dnr from the guest to the figure; it is
-/// recorded in the guest's job.
-pub const CRASH_GUEST_ENV: &str = "BENCHVM_TEST_CRASH_GUEST";
-
-/// The guest [`CRASH_GUEST_ENV`] crashes in the run named `run`.
-fn crash_target(hook: &str, run: &str) -> Option<u32> {
-    let (guest, part) = match hook.trim().split_once('@') {
-        Some((g, p)) => (g, Some(p)),
-        None => (hook.trim(), None),
-    };
-    let applies = part.is_none_or(|p| run.split('/').any(|c| c == p));
-    guest.parse().ok().filter(|_| applies)
-}
 
 /// What an isolation run adds to a group of guests.
 pub(super) struct Networked<'a> {
@@ -79,16 +60,10 @@ impl Qemu {
         mut networked: Option<Networked<'_>>,
     ) -> Result<Vec<RunOutcome>> {
         let n = run.n_guests;
-        let crash = std::env::var(CRASH_GUEST_ENV)
-            .ok()
-            .and_then(|v| crash_target(&v, &run.name));
+        let crash = group::crashed_guest(&run.name);
         let memory = run.memory_mib.unwrap_or(self.s.guest.memory_mib);
         let host_cpus = std::thread::available_parallelism().map_or(1, |c| c.get() as u32);
-        let oversubscribed = (n * self.s.guest.vcpus).div_ceil(host_cpus).max(1);
-        let timeouts = Timeouts {
-            boot: self.timeouts.boot * oversubscribed,
-            ..self.timeouts
-        };
+        let timeouts = group::stretched(self.timeouts, n, self.s.guest.vcpus, host_cpus);
         let wanted = u64::from(n) * u64::from(memory);
         if let Some(available) = mem_available_mib().filter(|&a| wanted > a) {
             // Not refused: guests crashing as N grows is what the
@@ -207,25 +182,7 @@ impl Qemu {
         };
         qemu::sparse_file(&g.scratch, u64::from(self.s.guest.scratch_gib) << 30)?;
         qemu::sparse_file(&g.results, RESULTS_DISK_BYTES)?;
-        let mut steps = steps.clone();
-        if crash {
-            steps.setup.insert(
-                0,
-                vec![
-                    "sh".into(),
-                    "-c".into(),
-                    format!("echo '{CRASH_GUEST_ENV}: crashing guest {i}'; echo c > /proc/sysrq-trigger; sleep 60"),
-                ],
-            );
-        }
-        let job = Job {
-            runs: vec![JobRun {
-                folder: format!("{}/guest-{i}", run.name),
-                steps,
-                deadline_s: run.deadline.as_secs(),
-            }],
-            ..g.job
-        };
+        let job = group::guest_job(run, i, steps, crash, g.job.cleanup_s);
         let job_bytes = serde_json::to_vec_pretty(&job)?;
         fs::write(&g.job_path, &job_bytes)
             .with_context(|| format!("writing {}", g.job_path.display()))?;
@@ -340,20 +297,4 @@ fn mem_available_mib() -> Option<u64> {
     let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::crash_target;
-
-    #[test]
-    fn the_crash_hook_may_name_a_phase() {
-        let cpu = "runs/kvm/isolation/web/cpu/rep-01";
-        let none = "runs/kvm/isolation/web/none/rep-01";
-        assert_eq!(crash_target("2", cpu), Some(2));
-        assert_eq!(crash_target("1@cpu", cpu), Some(1));
-        assert_eq!(crash_target("1@cpu", none), None);
-        assert_eq!(crash_target("1@cp", cpu), None);
-        assert_eq!(crash_target("x", cpu), None);
-    }
 }

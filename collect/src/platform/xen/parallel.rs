@@ -25,11 +25,11 @@ use anyhow::{anyhow, Context, Result};
 use benchvm_format::metrics::Status;
 
 use super::{BootRecord, Xen, RESULTS_DISK_BYTES};
-use crate::guest::agent::{Job, JobRun};
+use crate::guest::agent::Job;
 use crate::guest::drive::{self, Report, Timeouts};
 use crate::guest::qemu;
 use crate::isolation::netns::{self, Netns};
-use crate::platform::{guest_dir, HostSide, ParallelRequest, RunOutcome, CRASH_GUEST_ENV};
+use crate::platform::{group, guest_dir, HostSide, ParallelRequest, RunOutcome};
 use crate::workload::Steps;
 use crate::xen::config::Vif;
 use crate::xen::domain::{self, Domain};
@@ -40,18 +40,6 @@ pub(super) struct Networked<'a> {
     /// Guest 1's steps (the others run the request's).
     pub stressed: &'a Steps,
     pub host: &'a mut dyn HostSide,
-}
-
-/// The guest [`CRASH_GUEST_ENV`] crashes in the run named `run`, with the
-/// kvm platform's reading: `<i>`, or `<i>@<part>` for runs whose folder
-/// has `<part>` as a component.
-fn crash_target(hook: &str, run: &str) -> Option<u32> {
-    let (guest, part) = match hook.trim().split_once('@') {
-        Some((g, p)) => (g, Some(p)),
-        None => (hook.trim(), None),
-    };
-    let applies = part.is_none_or(|p| run.split('/').any(|c| c == p));
-    guest.parse().ok().filter(|_| applies)
 }
 
 /// One domU of a parallel run, ready to create. Its work files go on drop.
@@ -127,20 +115,14 @@ impl Xen {
         mut networked: Option<Networked<'_>>,
     ) -> Result<Vec<RunOutcome>> {
         let n = run.n_guests;
-        let crash = std::env::var(CRASH_GUEST_ENV)
-            .ok()
-            .and_then(|v| crash_target(&v, &run.name));
+        let crash = group::crashed_guest(&run.name);
         let memory = run.memory_mib.unwrap_or(self.s.guest.memory_mib);
         let host_cpus = self
             .facts
             .get("host_cpus")
             .and_then(|c| c.parse::<u32>().ok())
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |c| c.get() as u32));
-        let oversubscribed = (n * self.s.guest.vcpus).div_ceil(host_cpus.max(1)).max(1);
-        let timeouts = Timeouts {
-            boot: self.timeouts.boot * oversubscribed,
-            ..self.timeouts
-        };
+        let timeouts = group::stretched(self.timeouts, n, self.s.guest.vcpus, host_cpus);
         let wanted = u64::from(n) * u64::from(memory);
         let free = xl::info()
             .ok()
@@ -250,25 +232,7 @@ impl Xen {
         };
         qemu::sparse_file(&g.scratch, u64::from(self.s.guest.scratch_gib) << 30)?;
         qemu::sparse_file(&g.results, RESULTS_DISK_BYTES)?;
-        let mut steps = steps.clone();
-        if crash {
-            steps.setup.insert(
-                0,
-                vec![
-                    "sh".into(),
-                    "-c".into(),
-                    format!("echo '{CRASH_GUEST_ENV}: crashing guest {i}'; echo c > /proc/sysrq-trigger; sleep 60"),
-                ],
-            );
-        }
-        let job = Job {
-            runs: vec![JobRun {
-                folder: format!("{}/guest-{i}", run.name),
-                steps,
-                deadline_s: run.deadline.as_secs(),
-            }],
-            cleanup_s: g.job.cleanup_s,
-        };
+        let job = group::guest_job(run, i, steps, crash, g.job.cleanup_s);
         let job_bytes = serde_json::to_vec_pretty(&job)?;
         fs::write(&g.job_path, &job_bytes)
             .with_context(|| format!("writing {}", g.job_path.display()))?;
@@ -352,20 +316,5 @@ impl Xen {
         };
         fs::write(dir.join("boot.json"), serde_json::to_vec_pretty(&boot)?)?;
         Ok(outcome)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::crash_target;
-
-    #[test]
-    fn the_crash_hook_reads_as_on_kvm() {
-        let cpu = "runs/xen/isolation/web/cpu/rep-01";
-        let scal = "runs/xen/scalability/compile/n=2/rep-01";
-        assert_eq!(crash_target("2", scal), Some(2));
-        assert_eq!(crash_target(" 1@cpu ", cpu), Some(1));
-        assert_eq!(crash_target("1@cpu", scal), None);
-        assert_eq!(crash_target("x", cpu), None);
     }
 }
