@@ -10,9 +10,11 @@
 //! 5. `stop` to every guest that went, end the host part.
 //!
 //! The load client and the host's iperf3 run inside the run's network
-//! namespace: the client threads enter it (`setns`), iperf3 through
-//! `ip netns exec`. Every event goes to `phase.log` with its time since
-//! the phase began.
+//! namespace: the phase runs on a thread that enters it (`setns`; the
+//! client's threads inherit it), iperf3 through `ip netns exec`. Every
+//! event goes to `phase.log` with its time since the phase began; an error
+//! of the host's part goes there too and into each guest's view that has
+//! no load report, so its row says why.
 
 use std::fs::File;
 use std::io::Write;
@@ -48,6 +50,9 @@ pub struct GuestView {
     pub stopped: bool,
     /// The load client's report for this guest.
     pub load: Option<LoadReport>,
+    /// The host's part failed before it measured this guest: the guest's
+    /// row is failed (the host's fault), not dnr.
+    pub host_error: Option<String>,
 }
 
 /// One phase's host part; read [`Phase::guests`] after the run.
@@ -113,7 +118,8 @@ impl HostSide for Phase<'_> {
     /// the guests' addresses there and nowhere else.
     fn during(&mut self, ns: &Netns, addrs: &[Ipv4Addr], ready_by: Instant) -> Result<()> {
         let path = PathBuf::from("/run/netns").join(ns.name());
-        std::thread::scope(|s| {
+        self.guests = vec![GuestView::default(); addrs.len()];
+        let result = std::thread::scope(|s| {
             s.spawn(|| {
                 let f = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
                 setns(f, CloneFlags::CLONE_NEWNET)
@@ -122,7 +128,14 @@ impl HostSide for Phase<'_> {
             })
             .join()
             .map_err(|_| anyhow::anyhow!("the phase thread panicked"))?
-        })
+        });
+        if let Err(e) = &result {
+            self.note(format!("the host's part failed: {e:#}"));
+            for g in self.guests.iter_mut().filter(|g| g.load.is_none()) {
+                g.host_error = Some(format!("{e:#}"));
+            }
+        }
+        result
     }
 }
 
@@ -130,7 +143,6 @@ impl Phase<'_> {
     fn inside(&mut self, ns: &Netns, addrs: &[Ipv4Addr], ready_by: Instant) -> Result<()> {
         self.started = Instant::now();
         self.log = File::create(self.dir.join("phase.log")).ok();
-        self.guests = vec![GuestView::default(); addrs.len()];
         let mut controls: Vec<Option<Control>> = Vec::new();
         for (i, addr) in addrs.iter().enumerate() {
             let at = SocketAddr::from((*addr, CONTROL_PORT));

@@ -9,6 +9,9 @@
 //! (it stopped answering): DNR is a state, never 0 %. Otherwise the value
 //! is the client's `good_rate_pct`, also when the guest's own phase
 //! command reported a problem afterwards (recorded in its `run.json`).
+//! When the host's own part failed (e.g. its iperf3 did not start) before
+//! it measured a guest, that guest's row is `failed`: the host's fault is
+//! not the guest's DNR.
 
 use std::fs;
 use std::time::Duration;
@@ -190,6 +193,13 @@ fn judge(outcome: &RunOutcome, view: &GuestView) -> (Status, Option<f64>, Option
             .unwrap_or_else(|| "the guest did not return".into());
         return (Status::Dnr, None, Some(why));
     }
+    if let Some(e) = view.host_error.as_ref().filter(|_| view.load.is_none()) {
+        return (
+            Status::Failed,
+            None,
+            Some(format!("the host's part failed: {e}")),
+        );
+    }
     if view.ready_s.is_none() {
         let why = view.problem.clone().unwrap_or_else(|| "never ready".into());
         return (Status::Dnr, None, Some(why));
@@ -262,6 +272,7 @@ mod tests {
             went: ready,
             stopped: ready,
             load,
+            host_error: None,
         }
     }
 
@@ -286,6 +297,17 @@ mod tests {
         let never = judge(&outcome(Status::Ok), &view(false, None));
         assert_eq!((never.0, never.1), (Status::Dnr, None));
         assert!(never.2.expect("why").starts_with("never ready"));
+    }
+
+    #[test]
+    fn a_failure_of_the_host_is_failed_not_dnr() {
+        let mut v = view(false, None);
+        v.host_error = Some("starting iperf3: No such file or directory".into());
+        let (s, val, why) = judge(&outcome(Status::Ok), &v);
+        assert_eq!((s, val), (Status::Failed, None));
+        assert!(why.expect("why").contains("iperf3"));
+        // A guest that crashed is still dnr, whatever the host did.
+        assert_eq!(judge(&outcome(Status::Dnr), &v).0, Status::Dnr);
     }
 
     #[test]
