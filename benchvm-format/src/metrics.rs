@@ -217,7 +217,7 @@ mod tests {
             0.1 + 0.2,
             123_456.789_012_345_67,
             f64::MIN_POSITIVE,
-            9.999_999_999_999_999e22,
+            2.0_f64.sqrt() * 1e22,
         ];
         let rows: Vec<MetricRow> = values
             .iter()
