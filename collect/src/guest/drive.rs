@@ -52,6 +52,32 @@ pub struct Report {
     pub ended: String,
 }
 
+impl Report {
+    /// The outcome of job run `index`: from its record, whose files are
+    /// written into `dir`; without a record, `dnr` for `missing()`.
+    pub fn keep_run(
+        &self,
+        index: usize,
+        dir: &Path,
+        missing: impl FnOnce() -> String,
+    ) -> std::io::Result<crate::platform::RunOutcome> {
+        match self.finished.iter().find(|f| f.outcome.index == index) {
+            Some(f) => {
+                for (name, bytes) in &f.files {
+                    std::fs::write(dir.join(name), bytes)?;
+                }
+                Ok(f.outcome.outcome.clone())
+            }
+            None => Ok(crate::platform::RunOutcome {
+                status: benchvm_format::metrics::Status::Dnr,
+                wall_s: None,
+                reason: Some(missing()),
+                exit_code: None,
+            }),
+        }
+    }
+}
+
 /// A guest's [`Report`], and whether its host process was killed from
 /// outside.
 #[derive(Debug, Clone)]

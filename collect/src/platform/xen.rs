@@ -23,7 +23,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use benchvm_format::metrics::Status;
 use serde::Serialize;
 
 mod parallel;
@@ -370,23 +369,13 @@ impl Xen {
         let accel = self.s.guest_type.accel();
         let mut reported = 0;
         for (i, req) in batch.iter().enumerate() {
-            let record = report.finished.iter().find(|f| f.outcome.index == i);
-            let outcome = match record {
-                Some(f) => {
-                    for (file, bytes) in &f.files {
-                        fs::write(req.dir.join(file), bytes)?;
-                    }
-                    f.outcome.outcome.clone()
-                }
-                None => RunOutcome {
-                    status: Status::Dnr,
-                    wall_s: None,
-                    reason: Some(report.failure.clone().unwrap_or_else(|| {
-                        "the domain ended without a record of this run".to_owned()
-                    })),
-                    exit_code: None,
-                },
-            };
+            let recorded = report.finished.iter().any(|f| f.outcome.index == i);
+            let outcome = report.keep_run(i, req.dir, || {
+                report
+                    .failure
+                    .clone()
+                    .unwrap_or_else(|| "the domain ended without a record of this run".to_owned())
+            })?;
             fs::write(req.dir.join("console.log"), &console_bytes)?;
             fs::write(req.dir.join("xl.cfg"), &text)?;
             if !xl_bytes.is_empty() {
@@ -410,7 +399,7 @@ impl Xen {
             fs::write(req.dir.join("boot.json"), serde_json::to_vec_pretty(&boot)?)?;
             done(first + i, outcome)?;
             reported += 1;
-            if record.is_none() {
+            if !recorded {
                 break;
             }
         }

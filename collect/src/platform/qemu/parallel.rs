@@ -20,7 +20,6 @@ use std::fs;
 use std::path::PathBuf;
 
 use anyhow::{anyhow, Context, Result};
-use benchvm_format::metrics::Status;
 
 use super::{BootRecord, Qemu, RESULTS_DISK_BYTES};
 use crate::guest::agent::Job;
@@ -248,24 +247,12 @@ impl Qemu {
             self.boots.push(t);
             self.update_boot_facts();
         }
-        let record = report.finished.iter().find(|f| f.outcome.index == 0);
-        let outcome =
-            match record {
-                Some(f) => {
-                    for (name, bytes) in &f.files {
-                        fs::write(dir.join(name), bytes)?;
-                    }
-                    f.outcome.outcome.clone()
-                }
-                None => RunOutcome {
-                    status: Status::Dnr,
-                    wall_s: None,
-                    reason: Some(report.failure.clone().unwrap_or_else(|| {
-                        "the guest ended without a record of its run".to_owned()
-                    })),
-                    exit_code: None,
-                },
-            };
+        let outcome = report.keep_run(0, &dir, || {
+            report
+                .failure
+                .clone()
+                .unwrap_or_else(|| "the guest ended without a record of its run".to_owned())
+        })?;
         fs::write(
             dir.join("console.log"),
             fs::read(&g.console).unwrap_or_default(),

@@ -22,7 +22,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{anyhow, Context, Result};
-use benchvm_format::metrics::Status;
 
 use super::{BootRecord, Xen, RESULTS_DISK_BYTES};
 use crate::guest::agent::Job;
@@ -272,23 +271,12 @@ impl Xen {
             self.boots.push(t);
             self.update_boot_facts();
         }
-        let outcome =
-            match report.finished.iter().find(|f| f.outcome.index == 0) {
-                Some(f) => {
-                    for (name, bytes) in &f.files {
-                        fs::write(dir.join(name), bytes)?;
-                    }
-                    f.outcome.outcome.clone()
-                }
-                None => RunOutcome {
-                    status: Status::Dnr,
-                    wall_s: None,
-                    reason: Some(report.failure.clone().unwrap_or_else(|| {
-                        "the domain ended without a record of its run".to_owned()
-                    })),
-                    exit_code: None,
-                },
-            };
+        let outcome = report.keep_run(0, &dir, || {
+            report
+                .failure
+                .clone()
+                .unwrap_or_else(|| "the domain ended without a record of its run".to_owned())
+        })?;
         fs::write(
             dir.join("console.log"),
             fs::read(&g.console).unwrap_or_default(),
