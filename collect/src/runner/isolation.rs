@@ -20,6 +20,7 @@ use anyhow::{bail, Context, Result};
 use benchvm_format::metrics::{MetricRow, Role, Status};
 use serde::Serialize;
 
+use super::GuestCounts;
 use crate::isolation::client::GOOD_RATE;
 use crate::isolation::phase::{GuestView, Phase as HostPhase};
 use crate::isolation::stressor::Stressor;
@@ -50,14 +51,13 @@ struct GuestRecord<'a> {
     reason: Option<&'a str>,
 }
 
-/// Runs one phase and commits its rows; returns the guests' counts: ok,
-/// failed, dnr.
+/// Runs one phase and commits its rows; returns its guests' counts.
 pub(super) fn run_phase(
     run: &PlannedRun,
     platform: &mut dyn Platform,
     ctx: &StepContext,
     folder: &RunFolder,
-) -> Result<[usize; 3]> {
+) -> Result<GuestCounts> {
     let WorkloadSpec::Web(params) = &run.workload.spec else {
         bail!(
             "{}: the isolation workload is not of kind web",
@@ -113,7 +113,7 @@ pub(super) fn run_phase(
     };
     let (accel, emulated) = (platform.accel(), platform.emulated());
     let mut rows = Vec::new();
-    let mut counts = [0usize; 3];
+    let mut counts = GuestCounts::default();
     for (guest, outcome) in (1..=n).zip(&outcomes) {
         let view = host
             .guests
@@ -144,11 +144,7 @@ pub(super) fn run_phase(
         if let Some(load) = &view.load {
             fs::write(dir.join("load.json"), serde_json::to_vec_pretty(load)?)?;
         }
-        counts[match status {
-            Status::Ok => 0,
-            Status::Failed => 1,
-            Status::Dnr => 2,
-        }] += 1;
+        counts.add(status);
         rows.push(MetricRow {
             platform: run.platform.clone(),
             accel: accel.clone(),
@@ -172,14 +168,7 @@ pub(super) fn run_phase(
             run: run.guest_folder(guest),
         });
     }
-    let worst = if counts[2] > 0 {
-        Status::Dnr
-    } else if counts[1] > 0 {
-        Status::Failed
-    } else {
-        Status::Ok
-    };
-    folder.commit_run(&tmp, &rel, worst, &rows)?;
+    folder.commit_run(&tmp, &rel, counts.worst(), &rows)?;
     Ok(counts)
 }
 

@@ -32,6 +32,52 @@ struct RunRecord<'a> {
     metrics: usize,
 }
 
+impl<'a> RunRecord<'a> {
+    fn new(run: &'a PlannedRun, how: &'a How<'_>, outcome: &'a RunOutcome, metrics: usize) -> Self {
+        RunRecord {
+            platform: &run.platform,
+            accel: how.accel.clone(),
+            emulated: how.emulated,
+            experiment: &run.experiment,
+            workload: &run.workload.name,
+            phase: run.phase,
+            deadline_s: run.workload.schedule.deadline_s,
+            steps: how.steps,
+            outcome,
+            metrics,
+        }
+    }
+}
+
+/// How the guests of one multi-guest run ended.
+#[derive(Debug, Default, Clone, Copy)]
+struct GuestCounts {
+    ok: usize,
+    failed: usize,
+    dnr: usize,
+}
+
+impl GuestCounts {
+    fn add(&mut self, status: Status) {
+        match status {
+            Status::Ok => self.ok += 1,
+            Status::Failed => self.failed += 1,
+            Status::Dnr => self.dnr += 1,
+        }
+    }
+
+    /// The run's status in the journal: its worst guest's.
+    fn worst(&self) -> Status {
+        if self.dnr > 0 {
+            Status::Dnr
+        } else if self.failed > 0 {
+            Status::Failed
+        } else {
+            Status::Ok
+        }
+    }
+}
+
 /// What `run.json` of a scalability run records: the run, and how each of
 /// its guests ended (each guest's folder has its own `run.json` too).
 #[derive(Debug, Serialize)]
@@ -115,17 +161,17 @@ pub fn execute(
                     None => run_parallel(run, platform.as_mut(), &how, folder)?,
                 };
                 summary.runs += 1;
-                summary.ok += counts[0];
-                summary.failed += counts[1];
-                summary.dnr += counts[2];
+                summary.ok += counts.ok;
+                summary.failed += counts.failed;
+                summary.dnr += counts.dnr;
                 bar.suspend(|| {
                     log::info!(
                         "[{:>6.0} s] {}: {} guests ok, {} failed, {} dnr",
                         start.elapsed().as_secs_f64(),
                         run.describe(),
-                        counts[0],
-                        counts[1],
-                        counts[2]
+                        counts.ok,
+                        counts.failed,
+                        counts.dnr
                     )
                 });
                 bar.inc(1);
@@ -253,18 +299,7 @@ fn finish_run(
     if !counted {
         rows.clear();
     }
-    let record = RunRecord {
-        platform: &run.platform,
-        accel: how.accel.clone(),
-        emulated: how.emulated,
-        experiment: &run.experiment,
-        workload: &run.workload.name,
-        phase: run.phase,
-        deadline_s: run.workload.schedule.deadline_s,
-        steps: how.steps,
-        outcome: &outcome,
-        metrics: rows.len(),
-    };
+    let record = RunRecord::new(run, how, &outcome, rows.len());
     fs::write(tmp.join("run.json"), serde_json::to_vec_pretty(&record)?)?;
     folder.commit_run(tmp, &rel, outcome.status, &rows)?;
     Ok((outcome, rows.len()))
@@ -272,13 +307,13 @@ fn finish_run(
 
 /// Runs one scalability run (N guests at once), writes each guest's
 /// `run.json` and the run's, and commits the run with every guest's rows.
-/// Returns the guests' counts: ok, failed, dnr.
+/// Returns its guests' counts.
 fn run_parallel(
     run: &PlannedRun,
     platform: &mut dyn Platform,
     how: &How<'_>,
     folder: &RunFolder,
-) -> Result<[usize; 3]> {
+) -> Result<GuestCounts> {
     let n = run.n_guests.context("not a scalability run")?;
     let rel = run.folder();
     let tmp = folder.begin_run(&rel)?;
@@ -304,7 +339,7 @@ fn run_parallel(
         Phase::Rep(i) | Phase::Warmup(i) => i,
     };
     let mut rows = Vec::new();
-    let mut counts = [0usize; 3];
+    let mut counts = GuestCounts::default();
     for (guest, outcome) in (1..=n).zip(outcomes.iter_mut()) {
         let dir = guest_dir(&tmp, guest);
         fs::create_dir_all(&dir)?;
@@ -314,23 +349,8 @@ fn run_parallel(
             folder: run.guest_folder(guest),
         };
         let guest_rows = metric_rows(run, how, repetition, &dir, outcome, place);
-        counts[match outcome.status {
-            Status::Ok => 0,
-            Status::Failed => 1,
-            Status::Dnr => 2,
-        }] += 1;
-        let record = RunRecord {
-            platform: &run.platform,
-            accel: how.accel.clone(),
-            emulated: how.emulated,
-            experiment: &run.experiment,
-            workload: &run.workload.name,
-            phase: run.phase,
-            deadline_s: run.workload.schedule.deadline_s,
-            steps: how.steps,
-            outcome,
-            metrics: guest_rows.len(),
-        };
+        counts.add(outcome.status);
+        let record = RunRecord::new(run, how, outcome, guest_rows.len());
         fs::write(dir.join("run.json"), serde_json::to_vec_pretty(&record)?)?;
         rows.extend(guest_rows);
     }
@@ -349,15 +369,7 @@ fn run_parallel(
         metrics: rows.len(),
     };
     fs::write(tmp.join("run.json"), serde_json::to_vec_pretty(&record)?)?;
-    // The run's status in the journal: its worst guest's.
-    let status = if counts[2] > 0 {
-        Status::Dnr
-    } else if counts[1] > 0 {
-        Status::Failed
-    } else {
-        Status::Ok
-    };
-    folder.commit_run(&tmp, &rel, status, &rows)?;
+    folder.commit_run(&tmp, &rel, counts.worst(), &rows)?;
     Ok(counts)
 }
 
