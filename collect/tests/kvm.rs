@@ -21,14 +21,10 @@ mod common;
 
 use collect::guest;
 
-use collect::platform::{
-    AccelChoice, Platform, Qemu, QemuSettings, RunOutcome, RunRequest, Timeouts,
-};
-use collect::suite::GuestSize;
-use collect::workload::Steps;
+use collect::platform::{Platform, RunOutcome, RunRequest};
 use common::{
     assert_gone, bundle_of, cache, can_boot, kvm_run, qemu_descendants, signal_and_wait,
-    wait_for_qemus, workspace,
+    small_tcg_guests, steps, wait_for_qemus, workspace,
 };
 
 /// One test at a time: they all boot guests, and they look for QEMU
@@ -143,14 +139,6 @@ fn smoke_on_kvm_under_tcg_gives_a_verified_bundle_marked_tcg() {
     assert!(qemu_descendants(std::process::id()).is_empty());
 }
 
-fn steps(measured: &[&str]) -> Steps {
-    Steps {
-        setup: Vec::new(),
-        measured: measured.iter().map(|s| (*s).to_owned()).collect(),
-        cleanup: Vec::new(),
-    }
-}
-
 #[test]
 fn guest_panic_and_guest_hang_are_dnr_with_console_logs_and_no_qemu_is_left() {
     let _turn = TURN.lock().unwrap_or_else(|e| e.into_inner());
@@ -158,26 +146,7 @@ fn guest_panic_and_guest_hang_are_dnr_with_console_logs_and_no_qemu_is_left() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
-    let timeouts = Timeouts {
-        boot: Duration::from_secs(180),
-        cleanup: Duration::from_secs(5),
-        margin: Duration::from_secs(20),
-    };
-    let mut qemu = Qemu::new(QemuSettings {
-        kernel: None,
-        cache: cache(),
-        work: tmp.path().join("work"),
-        agent: PathBuf::from(env!("CARGO_BIN_EXE_collect")),
-        accel: AccelChoice::Tcg,
-        guest: GuestSize {
-            vcpus: 1,
-            memory_mib: 512,
-            scratch_gib: 1,
-        },
-        timeouts: Some(timeouts),
-        folder: None,
-    })
-    .expect("kvm platform set up");
+    let mut qemu = small_tcg_guests(tmp.path().join("work"));
     assert_eq!((qemu.accel().as_str(), qemu.emulated()), ("tcg", true));
 
     // A guest panic; then, in a fresh guest, a run that works and a hang:

@@ -17,25 +17,13 @@ use std::time::{Duration, Instant};
 
 use benchvm_format::metrics::Status;
 use collect::platform::QEMU_RETRIES;
-use collect::platform::{
-    AccelChoice, Platform, Qemu, QemuSettings, RunOutcome, RunRequest, Timeouts,
-};
-use collect::suite::GuestSize;
-use collect::workload::Steps;
+use collect::platform::{Platform, Qemu, RunOutcome, RunRequest};
 
 mod common;
-use common::{cache, can_boot, qemu_descendants};
+use common::{can_boot, qemu_descendants, small_tcg_guests, steps};
 
 /// One test at a time: both boot guests and look for QEMU processes.
 static TURN: Mutex<()> = Mutex::new(());
-
-fn steps(measured: &[&str]) -> Steps {
-    Steps {
-        setup: Vec::new(),
-        measured: measured.iter().map(|s| (*s).to_owned()).collect(),
-        cleanup: Vec::new(),
-    }
-}
 
 /// The guest tag (`guest-NNN`) of a QEMU process, from its job argument.
 fn tag_of(pid: u32) -> Option<String> {
@@ -87,25 +75,7 @@ fn killer(
 /// platform; returns the outcomes and the runs' folders.
 fn run_with_kills(tmp: &Path, kills: usize) -> (Vec<(usize, RunOutcome)>, Vec<PathBuf>, Qemu) {
     let work = tmp.join("work");
-    let mut qemu = Qemu::new(QemuSettings {
-        kernel: None,
-        cache: cache(),
-        work: work.clone(),
-        agent: PathBuf::from(env!("CARGO_BIN_EXE_collect")),
-        accel: AccelChoice::Tcg,
-        guest: GuestSize {
-            vcpus: 1,
-            memory_mib: 512,
-            scratch_gib: 1,
-        },
-        timeouts: Some(Timeouts {
-            boot: Duration::from_secs(180),
-            cleanup: Duration::from_secs(5),
-            margin: Duration::from_secs(20),
-        }),
-        folder: None,
-    })
-    .expect("kvm platform set up");
+    let mut qemu = small_tcg_guests(work.clone());
     let fine = steps(&["uname", "-r"]);
     // Long enough for the killer to see it begin; short when not killed.
     let target = steps(&["sleep", "5"]);

@@ -12,22 +12,10 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use benchvm_format::metrics::Status;
-use collect::platform::{
-    AccelChoice, Platform, Qemu, QemuSettings, RunOutcome, RunRequest, Timeouts,
-};
-use collect::suite::GuestSize;
-use collect::workload::Steps;
+use collect::platform::{Platform, RunOutcome, RunRequest};
 
 mod common;
-use common::{cache, can_boot, qemu_descendants};
-
-fn steps(measured: &[&str]) -> Steps {
-    Steps {
-        setup: Vec::new(),
-        measured: measured.iter().map(|s| (*s).to_owned()).collect(),
-        cleanup: Vec::new(),
-    }
-}
+use common::{can_boot, qemu_descendants, small_tcg_guests, steps};
 
 #[test]
 fn a_guest_that_reboots_mid_run_makes_that_run_dnr_and_keeps_the_runs_before() {
@@ -35,25 +23,7 @@ fn a_guest_that_reboots_mid_run_makes_that_run_dnr_and_keeps_the_runs_before() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
-    let mut qemu = Qemu::new(QemuSettings {
-        kernel: None,
-        cache: cache(),
-        work: tmp.path().join("work"),
-        agent: PathBuf::from(env!("CARGO_BIN_EXE_collect")),
-        accel: AccelChoice::Tcg,
-        guest: GuestSize {
-            vcpus: 1,
-            memory_mib: 512,
-            scratch_gib: 1,
-        },
-        timeouts: Some(Timeouts {
-            boot: Duration::from_secs(180),
-            cleanup: Duration::from_secs(5),
-            margin: Duration::from_secs(20),
-        }),
-        folder: None,
-    })
-    .expect("kvm platform set up");
+    let mut qemu = small_tcg_guests(tmp.path().join("work"));
 
     // Guest 1: a run that works, then an immediate reboot (sysrq b: no
     // sync, no shutdown). Guest 2: busybox's `reboot -f` (reboot(2) at

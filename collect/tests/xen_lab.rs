@@ -12,71 +12,24 @@
 //! about 1 minute, the domU ready about 2 minutes after `xl create`); the
 //! deadlines leave room for a loaded one.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
+mod common;
+
 use benchvm_format::metrics::{self, Status};
-use collect::guest;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn cache() -> PathBuf {
-    std::env::var_os("BENCHVM_CACHE")
-        .map(PathBuf::from)
-        .map(|p| {
-            if p.is_absolute() {
-                p
-            } else {
-                workspace().join(p)
-            }
-        })
-        .unwrap_or_else(|| workspace().join(".cache"))
-}
-
-/// What the lab needs and is missing here, if anything.
-fn missing() -> Option<String> {
-    let tools = [
-        (guest::qemu::QEMU, "qemu-system-x86"),
-        ("xl", "xen-utils-4.17"),
-    ];
-    for (tool, package) in tools {
-        if !collect::tools::present(tool) {
-            return Some(format!("{tool} (apt-get install -y {package})"));
-        }
-    }
-    if !Path::new(collect::platform::XEN_DEVICE_MODEL).exists() {
-        return Some("the Xen device model (apt-get install -y qemu-system-xen)".into());
-    }
-    if !Path::new(guest::initramfs::BUSYBOX).exists() {
-        return Some("busybox (apt-get install -y busybox-static)".into());
-    }
-    if let Err(e) = guest::kernel::find(None, &cache()) {
-        return Some(e.to_string());
-    }
-    if !cache().join(collect::xen::lab::XEN_BIN).is_file() {
-        return Some("the Xen hypervisor (run scripts/fetch-xen.sh)".into());
-    }
-    None
-}
+use common::{cache, lab_dir, lab_missing, workspace};
 
 #[test]
 fn lab_smoke_on_xen_gives_a_verified_bundle_with_xen_facts() {
-    if let Some(m) = missing() {
+    if let Some(m) = lab_missing() {
         eprintln!("SKIPPED xen lab: missing {m}");
         return;
     }
     // Under target/, kept when the lab fails: its serial log, run folder
     // and consoles are in <dir>/work/lab-*/.
-    let target = workspace().join("target");
-    std::fs::create_dir_all(&target).expect("target");
-    let target = std::fs::canonicalize(&target).expect("target");
-    let tmp = tempfile::Builder::new()
-        .prefix("xen-lab-test-")
-        .tempdir_in(&target)
-        .expect("tempdir");
+    let tmp = lab_dir("xen-lab-test-");
     let start = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_collect"))
         .current_dir(workspace())

@@ -14,65 +14,25 @@
 //! s after `xl create`, three rounds of 2 domUs); 2-4x that when the
 //! machine is loaded. The lab's deadlines leave room for that.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
+mod common;
+
 use benchvm_format::metrics::{self, Role, Status};
-use collect::guest;
 use collect::platform::CRASH_GUEST_ENV;
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn cache() -> PathBuf {
-    match std::env::var_os("BENCHVM_CACHE").map(PathBuf::from) {
-        Some(p) if p.is_absolute() => p,
-        Some(p) => workspace().join(p),
-        None => workspace().join(".cache"),
-    }
-}
-
-/// What the lab needs and is missing here, if anything.
-fn missing() -> Option<String> {
-    for (tool, package) in [
-        (guest::qemu::QEMU, "qemu-system-x86"),
-        ("xl", "xen-utils-4.17"),
-    ] {
-        if !collect::tools::present(tool) {
-            return Some(format!("{tool} (apt-get install -y {package})"));
-        }
-    }
-    if !Path::new(collect::platform::XEN_DEVICE_MODEL).exists() {
-        return Some("the Xen device model (apt-get install -y qemu-system-xen)".into());
-    }
-    if !Path::new(guest::initramfs::BUSYBOX).exists() {
-        return Some("busybox (apt-get install -y busybox-static)".into());
-    }
-    if let Err(e) = guest::kernel::find(None, &cache()) {
-        return Some(e.to_string());
-    }
-    if !cache().join(collect::xen::lab::XEN_BIN).is_file() {
-        return Some("the Xen hypervisor (run scripts/fetch-xen.sh)".into());
-    }
-    None
-}
+use common::{cache, lab_dir, lab_missing, workspace};
 
 #[test]
 fn scalability_and_isolation_run_on_xen_in_the_lab() {
-    if let Some(m) = missing() {
+    if let Some(m) = lab_missing() {
         eprintln!("SKIPPED xen lab (multi-guest): missing {m}");
         return;
     }
     // Under target/, kept when the lab fails: its serial log, run folder
     // and consoles are in <dir>/work/lab-*/.
-    let target = workspace().join("target");
-    std::fs::create_dir_all(&target).expect("target");
-    let tmp = tempfile::Builder::new()
-        .prefix("xen-lab-multi-test-")
-        .tempdir_in(std::fs::canonicalize(&target).expect("target"))
-        .expect("tempdir");
+    let tmp = lab_dir("xen-lab-multi-test-");
     let start = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_collect"))
         .current_dir(workspace())

@@ -10,6 +10,9 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 use collect::guest;
+use collect::platform::{AccelChoice, Qemu, QemuSettings, Timeouts};
+use collect::suite::GuestSize;
+use collect::workload::Steps;
 
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -178,4 +181,74 @@ pub fn assert_gone(pids: &[u32], within: Duration) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// What the Xen lab (`collect lab xen`) needs and is missing here, if
+/// anything.
+pub fn lab_missing() -> Option<String> {
+    for (tool, package) in [
+        (guest::qemu::QEMU, "qemu-system-x86"),
+        ("xl", "xen-utils-4.17"),
+    ] {
+        if !collect::tools::present(tool) {
+            return Some(format!("{tool} (apt-get install -y {package})"));
+        }
+    }
+    if !Path::new(collect::platform::XEN_DEVICE_MODEL).exists() {
+        return Some("the Xen device model (apt-get install -y qemu-system-xen)".into());
+    }
+    if !Path::new(guest::initramfs::BUSYBOX).exists() {
+        return Some("busybox (apt-get install -y busybox-static)".into());
+    }
+    if let Err(e) = guest::kernel::find(None, &cache()) {
+        return Some(e.to_string());
+    }
+    if !cache().join(collect::xen::lab::XEN_BIN).is_file() {
+        return Some("the Xen hypervisor (run scripts/fetch-xen.sh)".into());
+    }
+    None
+}
+
+/// A temporary folder for a lab test under target/, which the test keeps
+/// (`TempDir::keep`) when the lab fails.
+pub fn lab_dir(prefix: &str) -> tempfile::TempDir {
+    let target = workspace().join("target");
+    std::fs::create_dir_all(&target).expect("target");
+    tempfile::Builder::new()
+        .prefix(prefix)
+        .tempdir_in(std::fs::canonicalize(&target).expect("target"))
+        .expect("tempdir")
+}
+
+/// One run's steps: just a measured command.
+pub fn steps(measured: &[&str]) -> Steps {
+    Steps {
+        setup: Vec::new(),
+        measured: measured.iter().map(|s| (*s).to_owned()).collect(),
+        cleanup: Vec::new(),
+    }
+}
+
+/// The kvm platform under TCG with small guests (1 vCPU, 512 MiB, 1 GiB
+/// scratch), short cleanup and a roomy boot deadline, its files in `work`.
+pub fn small_tcg_guests(work: PathBuf) -> Qemu {
+    Qemu::new(QemuSettings {
+        kernel: None,
+        cache: cache(),
+        work,
+        agent: PathBuf::from(env!("CARGO_BIN_EXE_collect")),
+        accel: AccelChoice::Tcg,
+        guest: GuestSize {
+            vcpus: 1,
+            memory_mib: 512,
+            scratch_gib: 1,
+        },
+        timeouts: Some(Timeouts {
+            boot: Duration::from_secs(180),
+            cleanup: Duration::from_secs(5),
+            margin: Duration::from_secs(20),
+        }),
+        folder: None,
+    })
+    .expect("kvm platform set up")
 }
