@@ -30,7 +30,10 @@ static NEXT_CLEANUP: AtomicU64 = AtomicU64::new(0);
 /// and exits with 130.
 pub fn install_interrupt_handler() -> anyhow::Result<()> {
     ctrlc::set_handler(|| {
-        eprintln!("\ninterrupted: stopping child processes");
+        // Not eprintln!: with stderr gone (a closed pipe) it would panic
+        // this thread and collect would go on running.
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "\ninterrupted: stopping child processes");
         kill_all();
         run_cleanups();
         std::process::exit(130);
