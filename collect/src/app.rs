@@ -1,6 +1,6 @@
 //! The `collect` commands, from validated settings to a bundle.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{Context, Result};
 
@@ -66,6 +66,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Resume { run_dir } => crate::suite_run::resume(&run_dir),
         Command::Import(c) => import(c),
         Command::Lab(crate::cli::LabCommand::Xen(a)) => run_xen_lab(&a),
+        Command::Fetch(a) => fetch(&a),
         Command::GuestAgent(a) => {
             crate::guest::agent::run(a.job.as_deref(), a.results.as_deref(), &a.scratch)
         }
@@ -159,10 +160,8 @@ fn run_xen_lab(a: &crate::cli::XenLabArgs) -> Result<()> {
             a.memory
         );
     }
-    std::fs::create_dir_all(&a.cache).with_context(|| format!("creating {}", a.cache.display()))?;
     let settings = crate::xen::lab::LabSettings {
-        cache: std::fs::canonicalize(&a.cache)
-            .with_context(|| format!("resolving {}", a.cache.display()))?,
+        cache: crate::cache::resolve(a.cache.as_deref())?,
         out: a.out.clone(),
         kernel: a.kernel.clone(),
         xen: a.xen.clone(),
@@ -188,14 +187,26 @@ fn run_xen_lab(a: &crate::cli::XenLabArgs) -> Result<()> {
             package: "xen-utils-4.17",
         },
     ])?;
-    let done = crate::xen::lab::run(&settings)?;
+    let done = crate::xen::lab::run(&settings, None)?;
     log::info!("lab files in {}", done.lab_dir.display());
     println!("bundle {}", done.bundle.display());
     println!("id     {}", done.id);
     Ok(())
 }
 
-/// The workspace folder, for locating suites when run from elsewhere.
-pub fn workspace_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+/// `collect fetch`: the guest kernel and the Xen hypervisor into the cache.
+fn fetch(a: &crate::cli::FetchArgs) -> Result<()> {
+    use crate::cli::FetchWhat;
+    let cache = crate::cache::resolve(a.cache.as_deref())?;
+    if matches!(a.what, FetchWhat::GuestKernel | FetchWhat::All) {
+        let k = crate::fetch::guest_kernel(None, &cache)?;
+        println!("guest-kernel {}", k.vmlinuz.display());
+    }
+    if matches!(a.what, FetchWhat::Xen | FetchWhat::All) {
+        println!(
+            "xen {}",
+            crate::fetch::xen_hypervisor(None, &cache)?.display()
+        );
+    }
+    Ok(())
 }

@@ -57,6 +57,10 @@ pub enum Command {
     /// Boot a test host under QEMU and run collect inside it.
     #[command(subcommand)]
     Lab(LabCommand),
+    /// Fetch what guests and the Xen lab boot into the cache now (collect
+    /// also fetches them on first use): Debian's guest kernel and Xen 4.17
+    /// hypervisor, downloaded with apt-get (nothing is installed).
+    Fetch(FetchArgs),
     /// Inside a guest: run the job the host wrote and write one results
     /// record per run (started by the guest's init, not by hand).
     #[command(hide = true)]
@@ -65,6 +69,28 @@ pub enum Command {
     /// stressor (if any) until its `stop` (started by the guest agent).
     #[command(hide = true)]
     GuestPhase(PhaseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// What to fetch.
+    #[arg(value_enum, default_value = "all")]
+    pub what: FetchWhat,
+    /// Cache folder (default: $BENCHVM_CACHE, else $XDG_CACHE_HOME/benchvm,
+    /// else ~/.cache/benchvm).
+    #[arg(long, env = "BENCHVM_CACHE")]
+    pub cache: Option<PathBuf>,
+}
+
+/// What `collect fetch` gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FetchWhat {
+    /// The guest kernel (kvm and xen guests, and the lab's dom0).
+    GuestKernel,
+    /// The Xen hypervisor (the Xen lab).
+    Xen,
+    /// Both.
+    All,
 }
 
 #[derive(Debug, Args)]
@@ -148,14 +174,15 @@ pub struct XenLabArgs {
     /// Folder the bundle is brought back to.
     #[arg(long, default_value = "bundles")]
     pub out: PathBuf,
-    /// Cache folder (guest kernel, initramfs, Xen hypervisor).
-    #[arg(long, env = "BENCHVM_CACHE", default_value = ".cache")]
-    pub cache: PathBuf,
+    /// Cache folder (guest kernel, initramfs, Xen hypervisor; default:
+    /// $BENCHVM_CACHE, else $XDG_CACHE_HOME/benchvm, else ~/.cache/benchvm).
+    #[arg(long, env = "BENCHVM_CACHE")]
+    pub cache: Option<PathBuf>,
     /// Kernel of dom0 and the domUs (default: as `collect run`).
     #[arg(long)]
     pub kernel: Option<PathBuf>,
     /// Xen hypervisor (uncompressed; default: <cache>/xen/xen-4.17.bin,
-    /// fetched by scripts/fetch-xen.sh).
+    /// fetched on first use, see `collect fetch`).
     #[arg(long)]
     pub xen: Option<PathBuf>,
     /// Arguments of `collect run` inside dom0 (after `--`).
@@ -163,8 +190,21 @@ pub struct XenLabArgs {
     pub run_args: Vec<String>,
 }
 
+/// Where the xen platform runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum XenHost {
+    /// This host when it is a Xen dom0, else the lab.
+    Auto,
+    /// This host, which must be a Xen dom0.
+    Dom0,
+    /// The Xen lab (Xen 4.17 under QEMU TCG).
+    Lab,
+}
+
 /// Type of Xen guests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum XenGuestType {
     /// Paravirtualized.
     Pv,
@@ -185,12 +225,22 @@ pub enum Accel {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Suite name (a file in suites/) or path to a suite file.
+    /// Suite: a built-in name (smoke, quick, paper, lab-smoke, lab-multi)
+    /// or the path of a suite file.
     #[arg(long, default_value = "quick")]
     pub suite: String,
     /// Platforms, comma separated (native, kvm, xen); default: the suite's.
     #[arg(long, value_delimiter = ',')]
     pub platform: Vec<String>,
+    /// Where xen runs: in this host if it is a Xen dom0 (`dom0`), or in the
+    /// Xen lab, a Xen host under QEMU TCG whose rows say emulated (`lab`);
+    /// `auto` picks dom0 when this host is one, else the lab.
+    #[arg(long, value_enum, default_value_t = XenHost::Auto)]
+    pub xen_host: XenHost,
+    /// Memory of the Xen lab machine in MiB (default: dom0's 1024 plus what
+    /// the suite's largest set of simultaneous domUs needs).
+    #[arg(long)]
+    pub lab_memory: Option<u32>,
     /// Human label of the run (default: suite, platforms and host).
     #[arg(long)]
     pub label: Option<String>,
@@ -200,15 +250,18 @@ pub struct RunArgs {
     /// Folder for the run's files while it runs (default: <out>/work/<suite>-<time>).
     #[arg(long)]
     pub run_dir: Option<PathBuf>,
-    /// Cache folder (extracted kernel tree, guest images).
-    #[arg(long, env = "BENCHVM_CACHE", default_value = ".cache")]
-    pub cache: PathBuf,
+    /// Cache folder (guest kernel, Xen, extracted kernel tree, initramfs;
+    /// default: $BENCHVM_CACHE, else $XDG_CACHE_HOME/benchvm, else
+    /// ~/.cache/benchvm).
+    #[arg(long, env = "BENCHVM_CACHE")]
+    pub cache: Option<PathBuf>,
     /// Scratch folder for disk and compile workloads (default: <run-dir>/.scratch).
     #[arg(long)]
     pub scratch: Option<PathBuf>,
-    /// Folder holding suite files.
-    #[arg(long, default_value = "suites")]
-    pub suites_dir: PathBuf,
+    /// Folder whose NAME.toml files a suite name means before the built-in
+    /// suites.
+    #[arg(long)]
+    pub suites_dir: Option<PathBuf>,
     /// Accelerator of kvm guests; the one really used is recorded.
     #[arg(long, value_enum, default_value_t = Accel::Auto)]
     pub accel: Accel,
@@ -216,7 +269,7 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value_t = XenGuestType::Pv)]
     pub xen_guest_type: XenGuestType,
     /// Guest kernel (default: the newest vmlinuz-* in <cache>/guest-kernel/boot,
-    /// then /boot; scripts/fetch-guest-kernel.sh fetches one).
+    /// then /boot, else Debian's, fetched on first use).
     #[arg(long)]
     pub kernel: Option<PathBuf>,
 }

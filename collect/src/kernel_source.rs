@@ -60,6 +60,68 @@ pub fn prepare(tarball: &Path, cache: &Path) -> Result<KernelSource> {
     })
 }
 
+/// A configured and prepared build folder of `src` (`make O=... CONFIG`,
+/// then `make O=... prepare`: the generated headers and Kbuild's host
+/// tools), made once beside the tree and copied by each compile run before
+/// its measured step, so a run measures compiling, not configuring. Kbuild
+/// names generated files relative to the build folder, so a copy builds
+/// elsewhere without redoing them. Made in a temporary folder and renamed,
+/// so a seed that exists is complete.
+pub fn prepare_seed(src: &Path, config: &str) -> Result<PathBuf> {
+    let seed = seed_dir(src, config);
+    if seed.join(".complete").exists() {
+        return Ok(seed);
+    }
+    log::info!(
+        "configuring the kernel tree ({config}, make prepare) once, into {}",
+        seed.display()
+    );
+    let tmp = seed.with_extension(format!("tmp-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&tmp);
+    fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for args in [
+        vec![config.to_owned()],
+        vec![format!("-j{jobs}"), "prepare".to_owned()],
+    ] {
+        let out = Command::new("make")
+            .arg("-s")
+            .arg("-C")
+            .arg(src)
+            .arg(format!("O={}", tmp.display()))
+            .args(&args)
+            .output()
+            .context("running make")?;
+        if !out.status.success() {
+            let _ = fs::remove_dir_all(&tmp);
+            bail!(
+                "make {} of {} failed: {}",
+                args.join(" "),
+                src.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+        }
+    }
+    fs::write(tmp.join(".complete"), config)?;
+    match fs::rename(&tmp, &seed) {
+        Ok(()) => Ok(seed),
+        // Another collector made it meanwhile.
+        Err(_) if seed.join(".complete").exists() => {
+            let _ = fs::remove_dir_all(&tmp);
+            Ok(seed)
+        }
+        Err(e) => Err(e).with_context(|| format!("renaming into {}", seed.display())),
+    }
+}
+
+/// Where the seed of `src` for `config` lives: beside the folder the
+/// tarball was extracted into (`<cache>/linux-src/<sha256>-kbuild-CONFIG`),
+/// outside it, so the tree's folder keeps holding one Makefile'd folder.
+pub fn seed_dir(src: &Path, config: &str) -> PathBuf {
+    let extracted = src.parent().unwrap_or(src);
+    PathBuf::from(format!("{}-kbuild-{config}", extracted.display()))
+}
+
 /// The single folder holding a Makefile inside an extracted tarball.
 fn top_dir(dest: &Path) -> Result<PathBuf> {
     for entry in fs::read_dir(dest)? {
@@ -99,4 +161,19 @@ fn sha256_memo(tarball: &Path, root: &Path) -> Result<String> {
     let sha = hex::encode(hasher.finalize());
     fs::write(&memo, &sha)?;
     Ok(sha)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_live_outside_the_extracted_folder() {
+        let src = Path::new("/c/linux-src/abc/linux-source-6.1");
+        let seed = seed_dir(src, "tinyconfig");
+        assert_eq!(seed, Path::new("/c/linux-src/abc-kbuild-tinyconfig"));
+        // top_dir looks for the one folder with a Makefile in .../abc: a
+        // seed (it has a Makefile too) must never be found there.
+        assert!(!seed.starts_with("/c/linux-src/abc/"));
+    }
 }

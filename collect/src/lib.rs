@@ -1,9 +1,11 @@
 //! The collector: runs the benchvm suite and packs the results into a bundle.
 
 pub mod app;
+pub mod cache;
 pub mod cli;
 pub mod envcapture;
 pub mod fault;
+pub mod fetch;
 pub mod guest;
 pub mod import;
 pub mod isolation;
@@ -14,6 +16,7 @@ pub mod parse;
 pub mod plan;
 pub mod platform;
 pub mod process;
+pub mod progress;
 pub mod runfolder;
 pub mod runner;
 pub mod suite;

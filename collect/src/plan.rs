@@ -218,8 +218,8 @@ mod tests {
     use super::*;
 
     fn smoke() -> Suite {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../suites/smoke.toml");
-        crate::suite::load(&path).unwrap_or_else(|e| panic!("{e}"))
+        crate::suite::load(&crate::suite::SuiteRef::Builtin("smoke".into()))
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! row's Normal VM cell.
 //!
 //! Needs qemu-system-x86_64, busybox-static, a guest kernel
-//! (scripts/fetch-guest-kernel.sh), nginx, stress-ng, iperf3 and root (for
+//! (`collect fetch guest-kernel`), nginx, stress-ng, iperf3 and root (for
 //! `ip netns`); without them the test says so and passes. About 4 minutes
 //! here (2 busy cores): 7 phases of two guests, ~30 s each. A second test
 //! interrupts collect while both guests of the first phase run and checks

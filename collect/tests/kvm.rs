@@ -3,7 +3,7 @@
 //! and no QEMU left behind), and Ctrl-C during a run.
 //!
 //! Needs qemu-system-x86_64, busybox-static and a guest kernel
-//! (scripts/fetch-guest-kernel.sh); without them each test says so and
+//! (`collect fetch guest-kernel`); without them each test says so and
 //! passes. The tests take turns: each boots guests on a 2-core machine.
 //!
 //! The smoke suite runs without its kernel-compile workload and without

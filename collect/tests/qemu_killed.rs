@@ -7,7 +7,7 @@
 //! before and after keep their results, and no QEMU is left behind.
 //!
 //! Needs qemu-system-x86_64, busybox-static and a guest kernel
-//! (scripts/fetch-guest-kernel.sh); without them each test says so and passes.
+//! (`collect fetch guest-kernel`); without them each test says so and passes.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -6,7 +6,7 @@
 //! reports with its ready marker and in each record tell them apart.
 //!
 //! Needs qemu-system-x86_64, busybox-static and a guest kernel
-//! (scripts/fetch-guest-kernel.sh); without them the test says so and passes.
+//! (`collect fetch guest-kernel`); without them the test says so and passes.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

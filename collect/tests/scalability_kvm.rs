@@ -6,7 +6,7 @@
 //! report` marks it in the per-guest figure.
 //!
 //! Needs qemu-system-x86_64, busybox-static, a guest kernel
-//! (scripts/fetch-guest-kernel.sh) and the linux-source-6.1 tarball;
+//! (`collect fetch guest-kernel`) and the linux-source-6.1 tarball;
 //! without them the tests say so and pass. The crash test takes about 90 s
 //! here (2 busy cores): a probe guest, then two guests at once, each
 //! building tools/gpio in about 30 s under TCG. A second test interrupts

@@ -6,8 +6,8 @@
 //! the lab marker.
 //!
 //! Needs qemu-system-x86_64, busybox-static, xen-utils-4.17,
-//! qemu-system-xen, a guest kernel (scripts/fetch-guest-kernel.sh) and the
-//! hypervisor (scripts/fetch-xen.sh); without them it says so and passes.
+//! qemu-system-xen, a guest kernel (`collect fetch guest-kernel`) and the
+//! hypervisor (`collect fetch xen`); without them it says so and passes.
 //! Takes about 7 minutes on an otherwise idle 2-core machine (dom0 up in
 //! about 1 minute, the domU ready about 2 minutes after `xl create`); the
 //! deadlines leave room for a loaded one.

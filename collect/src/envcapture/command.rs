@@ -12,8 +12,10 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Deadline the environment capture gives every command.
-pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(10);
+/// Deadline the environment capture gives every command. Generous: in the
+/// Xen lab's dom0 (TCG below Xen) `fio --version` and `qemu --version`
+/// were seen to need over 10 s only to start.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
 
 /// First wait between two `try_wait` polls; doubles up to [`MAX_POLL`].
 const FIRST_POLL: Duration = Duration::from_millis(2);

@@ -230,8 +230,19 @@ fn failure_json(argv: &[&str], out: &CommandOutcome) -> String {
 fn probe_tools(tools: &[ToolProbe]) -> (String, BTreeMap<String, String>) {
     let mut text = String::new();
     let mut versions = BTreeMap::new();
-    for probe in tools {
-        let out = run(probe.argv);
+    // All at once: on an emulated host a probe can take seconds just to
+    // load its libraries, and they are independent.
+    let outs: Vec<CommandOutcome> = std::thread::scope(|scope| {
+        let handles: Vec<_> = tools
+            .iter()
+            .map(|probe| scope.spawn(|| run(probe.argv)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    for (probe, out) in tools.iter().zip(outs) {
         let line = if out.not_found || probe.argv.is_empty() {
             "not found".to_string()
         } else if out.timed_out {

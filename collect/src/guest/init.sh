@@ -9,6 +9,9 @@
 #   benchvm.p9=xen      the host root comes over Xen 9pfs (trans=xen), not virtio
 #   benchvm.scratch=DEV benchvm.results=DEV  the disks' /dev nodes, for disks
 #                       without a serial (Xen PV blkfront); default: by serial
+#   benchvm.data=DEV    the read-only data disk's /dev node (default: by serial
+#                       benchvm-data, if there is one); its folders are bound
+#                       over the host paths its .benchvm-binds file names
 # Lines starting with BENCHVM- on the console are read by the host.
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root
@@ -45,7 +48,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
-AGENT= JOB= PROBE= P9=virtio SCRATCH= RESULTS=
+AGENT= JOB= PROBE= P9=virtio SCRATCH= RESULTS= DATA=
 for w in $(cat /proc/cmdline); do
     case "$w" in
     benchvm.agent=*) AGENT="${w#*=}" ;;
@@ -54,6 +57,7 @@ for w in $(cat /proc/cmdline); do
     benchvm.p9=*) P9="${w#*=}" ;;
     benchvm.scratch=*) SCRATCH="${w#*=}" ;;
     benchvm.results=*) RESULTS="${w#*=}" ;;
+    benchvm.data=*) DATA="${w#*=}" ;;
     esac
 done
 [ -n "$AGENT" ] || die "no benchvm.agent= on the kernel command line"
@@ -102,6 +106,23 @@ chroot /merged mkfs.ext4 -q -F -L benchvm-scratch \
     die "mkfs.ext4 $SCRATCH failed"
 mkdir -p /merged/mnt/benchvm-scratch
 mount -t ext4 "$SCRATCH" /merged/mnt/benchvm-scratch || die "cannot mount the scratch disk"
+
+# The data disk: the workloads' inputs on a block device of this guest's
+# own, each folder bound over the host path it stands for.
+[ -n "$DATA" ] || DATA=$(disk benchvm-data)
+if [ -n "$DATA" ]; then
+    wait_for 30 test -b "$DATA" || die "no data disk $DATA"
+    mkdir -p /data
+    mount -t ext4 -o ro "$DATA" /data || die "cannot mount the data disk $DATA"
+    n=0
+    while read -r sub target; do
+        [ -n "$sub" ] && [ -d "/data/$sub" ] || die "data disk: no folder $sub"
+        mkdir -p "/merged$target" 2>/dev/null
+        mount -o bind "/data/$sub" "/merged$target" || die "data disk: cannot bind $sub over $target"
+        n=$((n + 1))
+    done </data/.benchvm-binds
+    say "data disk $DATA: $n folders bound"
+fi
 
 chroot /merged "$AGENT" guest-agent --job "$JOB" --results "$RESULTS" \
     --scratch /mnt/benchvm-scratch

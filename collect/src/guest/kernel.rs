@@ -1,12 +1,13 @@
 //! The guest kernel: `--kernel PATH`, else the newest `vmlinuz-*` in
-//! `<cache>/guest-kernel/boot/` (what scripts/fetch-guest-kernel.sh makes),
-//! else the newest `/boot/vmlinuz-*`; and its modules folder.
+//! `<cache>/guest-kernel/boot/` (what `crate::fetch` makes), else the
+//! newest `/boot/vmlinuz-*`; and its modules folder.
 
 use std::path::{Path, PathBuf};
 
 /// How to get a kernel, for error messages.
-pub const HOW_TO_GET: &str = "run scripts/fetch-guest-kernel.sh (downloads Debian's \
-     linux-image package into .cache/guest-kernel and runs depmod), or pass --kernel PATH";
+pub const HOW_TO_GET: &str = "run `collect fetch guest-kernel` (downloads Debian's \
+     linux-image package into the cache and runs depmod; collect run does it on first use), \
+     or pass --kernel PATH";
 
 #[derive(Debug, thiserror::Error)]
 pub enum KernelError {

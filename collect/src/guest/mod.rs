@@ -23,6 +23,7 @@
 pub mod agent;
 pub mod console;
 pub mod cpio;
+pub mod data_disk;
 pub mod drive;
 pub mod initramfs;
 pub mod kernel;

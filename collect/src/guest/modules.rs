@@ -287,13 +287,14 @@ kernel/drivers/block/xen-blkfront.ko.xz:
     }
 
     /// The closure over the real modules.dep of the fetched guest kernel,
-    /// when scripts/fetch-guest-kernel.sh has run.
+    /// when `collect fetch` has run.
     #[test]
     fn real_modules_dep_closure() {
-        let Ok(found) =
-            crate::guest::kernel::find(None, &crate::app::workspace_dir().join(".cache"))
+        let Ok(found) = crate::cache::default_dir()
+            .map_err(|e| e.to_string())
+            .and_then(|c| crate::guest::kernel::find(None, &c).map_err(|e| e.to_string()))
         else {
-            eprintln!("skipped: no guest kernel (run scripts/fetch-guest-kernel.sh)");
+            eprintln!("skipped: no guest kernel (run collect fetch guest-kernel)");
             return;
         };
         let index = ModuleIndex::load(&found.modules).expect("modules index");

@@ -21,10 +21,11 @@ use serde::Serialize;
 
 use super::{steps, ParallelRequest, Platform, RunOutcome, RunRequest};
 use crate::guest::agent::Job;
+use crate::guest::data_disk;
 use crate::guest::drive::{self, Report};
 use crate::guest::initramfs::{self, Initramfs};
 use crate::guest::kernel::{self, GuestKernel};
-use crate::guest::qemu::{self, Accel, QemuCommand};
+use crate::guest::qemu::{self, Accel, Drive, QemuCommand};
 use crate::guest::SCRATCH_MOUNT;
 use crate::runfolder::RunFolder;
 use crate::suite::GuestSize;
@@ -94,6 +95,8 @@ pub struct QemuSettings {
     pub timeouts: Option<Timeouts>,
     /// Where generated command lines, jobs and probe logs are recorded.
     pub folder: Option<Arc<RunFolder>>,
+    /// The guests' read-only data disk (`crate::guest::data_disk`).
+    pub data_disk: Option<PathBuf>,
 }
 
 /// The kvm platform.
@@ -174,6 +177,9 @@ impl Qemu {
             "root",
             "host / over virtio-9p, read-only, tmpfs overlay".into(),
         );
+        if let Some(image) = &s.data_disk {
+            put("data_disk", data_disk_fact(image));
+        }
         let mut q = Qemu {
             timeouts: s
                 .timeouts
@@ -296,11 +302,21 @@ impl Qemu {
 
     /// The command line every guest shares.
     fn command(&self, accel: Accel) -> QemuCommand {
-        QemuCommand::new(accel, &self.kernel.vmlinuz, &self.initramfs.path)
+        let cmd = QemuCommand::new(accel, &self.kernel.vmlinuz, &self.initramfs.path)
             .memory_mib(self.s.guest.memory_mib)
             .vcpus(self.s.guest.vcpus)
             .host_root()
-            .kernel_arg("benchvm.agent", &self.s.agent.to_string_lossy())
+            .kernel_arg("benchvm.agent", &self.s.agent.to_string_lossy());
+        match &self.s.data_disk {
+            Some(image) => cmd.drive(Drive {
+                id: "data".into(),
+                path: image.clone(),
+                serial: data_disk::SERIAL.into(),
+                cache: "writeback".into(),
+                readonly: true,
+            }),
+            None => cmd,
+        }
     }
 
     fn record_config(&self, name: &str, bytes: &[u8]) -> Result<()> {
@@ -376,4 +392,11 @@ impl Platform for Qemu {
     ) -> Result<Vec<RunOutcome>> {
         self.parallel(run, Some(parallel::Networked { stressed, host }))
     }
+}
+/// The `data_disk` fact of a guest platform.
+pub fn data_disk_fact(image: &Path) -> String {
+    format!(
+        "workload inputs (kernel tree, build folders) on a read-only ext4 disk of the guest's own: {}",
+        image.file_name().unwrap_or_default().to_string_lossy()
+    )
 }

@@ -66,6 +66,8 @@ pub struct XenSettings {
     pub timeouts: Option<Timeouts>,
     /// Where generated configs, jobs and `xl` output are recorded.
     pub folder: Option<Arc<RunFolder>>,
+    /// The guests' read-only data disk (`crate::guest::data_disk`).
+    pub data_disk: Option<PathBuf>,
 }
 
 /// Stage deadlines of domUs: a domU under a Xen host that is itself under
@@ -95,6 +97,8 @@ pub struct Xen {
     view: RootView,
     /// Folder in dom0's root file system for the agent and jobs.
     shared: PathBuf,
+    /// The data disk image as qdisk can open it (on dom0-local storage).
+    data_disk: Option<PathBuf>,
 }
 
 /// A non-recursive bind mount of `/`, unmounted on drop.
@@ -181,8 +185,9 @@ impl Xen {
         }
         let info = xl::info().map_err(|e| {
             anyhow::anyhow!(
-                "--platform xen runs in a Xen dom0, and `xl info` failed here ({e}); \
-                 without a Xen host, `collect lab xen -- run ...` boots one under QEMU"
+                "the xen platform drives `xl` in a Xen dom0, and `xl info` failed here ({e}); \
+                 off a Xen host, `collect run --xen-host lab` (the default, auto, when this \
+                 host is no dom0) runs xen in the Xen lab, a Xen host under QEMU"
             )
         })?;
         if !Path::new(DEVICE_MODEL).exists() {
@@ -252,10 +257,19 @@ impl Xen {
                 "false".into()
             },
         );
+        let data_disk = match &s.data_disk {
+            Some(image) => {
+                let local = dom0_local(image, &s.work)?;
+                facts.insert("data_disk".into(), super::qemu::data_disk_fact(image));
+                Some(local)
+            }
+            None => None,
+        };
         let timeouts = s
             .timeouts
             .unwrap_or_else(|| default_timeouts(lab.is_some()));
         let x = Xen {
+            data_disk,
             s,
             kernel,
             initramfs,
@@ -341,16 +355,19 @@ impl Xen {
         self.record_config(&format!("{tag}-job.json"), &job_bytes)?;
 
         log::info!("{tag}: xl create {} ({})", cfg_path.display(), name);
-        let report = match Domain::create(&cfg_path, &name, &console, &xl_log, self.timeouts.boot) {
-            Ok(d) => drive::run_guest(Box::new(d), &job, self.timeouts, &xl_log, Some(&results)),
-            Err(e) => Ok(Report {
-                finished: Vec::new(),
-                failure: Some(e.to_string()),
-                boot_to_ready_s: None,
-                ready_uptime_s: None,
-                ended: "not created".into(),
-            }),
-        };
+        let report =
+            match create_with_retries(&cfg_path, &name, &console, &xl_log, self.timeouts.boot) {
+                Ok(d) => {
+                    drive::run_guest(Box::new(d), &job, self.timeouts, &xl_log, Some(&results))
+                }
+                Err(e) => Ok(Report {
+                    finished: Vec::new(),
+                    failure: Some(e.to_string()),
+                    boot_to_ready_s: None,
+                    ready_uptime_s: None,
+                    ended: "not created".into(),
+                }),
+            };
         for f in [&scratch, &results, &job_path] {
             let _ = fs::remove_file(f);
         }
@@ -462,12 +479,22 @@ impl Xen {
             Disk {
                 vdev: "xvdb".into(),
                 target: scratch.to_path_buf(),
+                readonly: false,
             },
             Disk {
                 vdev: "xvdc".into(),
                 target: results.to_path_buf(),
+                readonly: false,
             },
         ];
+        if let Some(image) = &self.data_disk {
+            cfg.disks.push(Disk {
+                vdev: "xvdd".into(),
+                target: image.clone(),
+                readonly: true,
+            });
+            cfg = cfg.kernel_arg("benchvm.data", "/dev/xvdd");
+        }
         cfg
     }
 
@@ -549,6 +576,86 @@ impl Platform for Xen {
         self.parallel(run, Some(parallel::Networked { stressed, host }))
     }
 }
+
+/// `image` where qdisk can open it: in place on a local file system, else
+/// (9p or an overlay, as in the Xen lab's dom0) copied, sparse, into `work`.
+fn dom0_local(image: &Path, work: &Path) -> Result<PathBuf> {
+    /// statfs(2) magic numbers of the file systems qdisk cannot serve from.
+    const V9FS_MAGIC: i64 = 0x0102_1997;
+    const OVERLAYFS_MAGIC: i64 = 0x794c_7630;
+    let kind = nix::sys::statfs::statfs(image)
+        .map(|s| s.filesystem_type().0 as i64)
+        .with_context(|| format!("statfs {}", image.display()))?;
+    if kind != V9FS_MAGIC && kind != OVERLAYFS_MAGIC {
+        return Ok(image.to_path_buf());
+    }
+    let local = work.join("data-disk.img");
+    let started = std::time::Instant::now();
+    let out = std::process::Command::new("cp")
+        .arg("--sparse=always")
+        .arg(image)
+        .arg(&local)
+        .output()
+        .context("running cp")?;
+    if !out.status.success() {
+        bail!(
+            "copying the data disk {} to {}: {}",
+            image.display(),
+            local.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    log::info!(
+        "data disk copied to dom0-local {} in {:.0} s (qdisk cannot open it on 9p)",
+        local.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(local)
+}
+
+/// `xl create`, tried again when it fails: a domain that was not created
+/// ran nothing, so a retry loses nothing. Seen failing under load: the
+/// device model answered libxl's start-up queries after libxl's fixed
+/// timeouts ("device model did not start: -9"). Each failed attempt's xl
+/// output is kept at the head of the xl log.
+pub(crate) fn create_with_retries(
+    cfg: &Path,
+    name: &str,
+    console: &Path,
+    xl_log: &Path,
+    timeout: Duration,
+) -> std::result::Result<Domain, domain::CreateError> {
+    let mut failed = String::new();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match Domain::create(cfg, name, console, xl_log, timeout) {
+            Ok(d) => {
+                if !failed.is_empty() {
+                    let now = fs::read_to_string(xl_log).unwrap_or_default();
+                    let _ = fs::write(xl_log, format!("{failed}{now}"));
+                }
+                return Ok(d);
+            }
+            Err(e) if attempt <= CREATE_RETRIES => {
+                log::warn!("{name}: {e}; trying again (retry {attempt} of {CREATE_RETRIES})");
+                let out = fs::read_to_string(xl_log).unwrap_or_default();
+                failed.push_str(&format!(
+                    "--- xl create attempt {attempt} failed ---\n{out}\n"
+                ));
+                let _ = xl::destroy(name);
+            }
+            Err(e) => {
+                let now = fs::read_to_string(xl_log).unwrap_or_default();
+                let _ = fs::write(xl_log, format!("{failed}{now}"));
+                return Err(e);
+            }
+        }
+    }
+}
+
+/// How often a failed `xl create` is tried again.
+pub const CREATE_RETRIES: u32 = 2;
 
 #[cfg(test)]
 mod tests {

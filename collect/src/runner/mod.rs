@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use benchvm_format::metrics::{MetricRow, Status};
-use indicatif::{ProgressBar, ProgressStyle};
 use serde::Serialize;
 
 use crate::plan::{Phase, Plan, PlannedRun};
 use crate::platform::{guest_dir, ParallelRequest, Platform, RunOutcome, RunRequest};
+use crate::progress::Progress;
 use crate::runfolder::RunFolder;
 use crate::workload::Output;
 
@@ -118,20 +118,36 @@ pub fn execute(
     folder: &RunFolder,
     finished: &BTreeSet<String>,
 ) -> Result<Summary> {
-    let todo: Vec<PlannedRun> = plan
-        .runs
+    let progress = Progress::new();
+    let todo = todo(plan, finished);
+    progress.add_runs(&todo, |_| 1.0);
+    let summary = execute_with(&todo, platforms, kernel_source, folder, &progress);
+    progress.finish_and_clear();
+    summary
+}
+
+/// The runs of `plan` that `finished` does not hold yet.
+pub fn todo(plan: &Plan, finished: &BTreeSet<String>) -> Vec<PlannedRun> {
+    plan.runs
         .iter()
         .filter(|r| !finished.contains(&r.folder()))
         .cloned()
-        .collect();
-    let bar = ProgressBar::new(todo.len() as u64);
-    bar.set_style(
-        ProgressStyle::with_template("[{elapsed_precise}] {bar:30} {pos}/{len} {msg} (ETA {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
+        .collect()
+}
+
+/// [`execute`] of the runs `todo`, reporting to a job's `progress` (which
+/// already counts them).
+pub fn execute_with(
+    todo: &[PlannedRun],
+    platforms: &mut [Box<dyn Platform>],
+    kernel_source: Option<&Path>,
+    folder: &RunFolder,
+    progress: &Progress,
+) -> Result<Summary> {
+    let bar = progress;
     let start = Instant::now();
     let mut summary = Summary::default();
-    for group in groups(&todo) {
+    for group in groups(todo) {
         let first = &group[0];
         bar.set_message(match group.len() {
             1 => first.describe(),
@@ -164,9 +180,10 @@ pub fn execute(
                 summary.ok += counts.ok;
                 summary.failed += counts.failed;
                 summary.dnr += counts.dnr;
+                let at = bar.finish(&run.folder(), &run.platform, &run.experiment);
                 bar.suspend(|| {
                     log::info!(
-                        "[{:>6.0} s] {}: {} guests ok, {} failed, {} dnr",
+                        "[{:>6.0} s] {}: {} guests ok, {} failed, {} dnr [{at}]",
                         start.elapsed().as_secs_f64(),
                         run.describe(),
                         counts.ok,
@@ -174,7 +191,6 @@ pub fn execute(
                         counts.dnr
                     )
                 });
-                bar.inc(1);
             }
             continue;
         }
@@ -214,15 +230,15 @@ pub fn execute(
                     (Status::Ok, _) => format!("ok in {:.2} s", outcome.wall_s.unwrap_or(0.0)),
                     (s, r) => format!("{}: {}", status_name(*s), r.as_deref().unwrap_or("")),
                 };
+                let at = bar.finish(&run.folder(), &run.platform, &run.experiment);
                 bar.suspend(|| {
                     log::info!(
-                        "[{:>6.0} s] {}: {what} ({} metrics)",
+                        "[{:>6.0} s] {}: {what} ({} metrics) [{at}]",
                         start.elapsed().as_secs_f64(),
                         run.describe(),
                         rows
                     )
                 });
-                bar.inc(1);
                 finished += 1;
                 Ok(())
             })
@@ -243,7 +259,6 @@ pub fn execute(
             );
         }
     }
-    bar.finish_and_clear();
     Ok(summary)
 }
 

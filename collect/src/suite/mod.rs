@@ -113,24 +113,106 @@ pub struct Suite {
     pub path: PathBuf,
 }
 
-/// Finds a suite by name (in `suites_dir`) or by path.
-pub fn locate(name_or_path: &str, suites_dir: &Path) -> PathBuf {
-    let as_path = Path::new(name_or_path);
-    if as_path.extension().is_some() || name_or_path.contains('/') {
-        as_path.to_path_buf()
-    } else {
-        suites_dir.join(format!("{name_or_path}.toml"))
+/// The suites shipped with collect, compiled in (their files are in the
+/// repository's `suites/`): a name given to `--suite` is one of these.
+pub const BUILTIN: &[(&str, &str)] = &[
+    ("smoke", include_str!("../../../suites/smoke.toml")),
+    ("quick", include_str!("../../../suites/quick.toml")),
+    ("paper", include_str!("../../../suites/paper.toml")),
+    ("lab-smoke", include_str!("../../../suites/lab-smoke.toml")),
+    ("lab-multi", include_str!("../../../suites/lab-multi.toml")),
+];
+
+/// Where a suite comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SuiteRef {
+    /// A suite compiled into collect, by name.
+    Builtin(String),
+    /// A suite file (an absolute path once resolved).
+    File(PathBuf),
+}
+
+impl SuiteRef {
+    /// `--suite`: a path (it holds a `/` or ends in `.toml`) is a file;
+    /// anything else is a name, looked up in `suites_dir` first when one
+    /// is given, then among the built-in suites.
+    pub fn locate(name_or_path: &str, suites_dir: Option<&Path>) -> Result<SuiteRef, SuiteError> {
+        let as_path = Path::new(name_or_path);
+        if as_path.extension().is_some() || name_or_path.contains('/') {
+            return Ok(SuiteRef::File(as_path.to_path_buf()));
+        }
+        if let Some(dir) = suites_dir {
+            let file = dir.join(format!("{name_or_path}.toml"));
+            if file.is_file() {
+                return Ok(SuiteRef::File(file));
+            }
+        }
+        if BUILTIN.iter().any(|(n, _)| *n == name_or_path) {
+            return Ok(SuiteRef::Builtin(name_or_path.to_owned()));
+        }
+        let names: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+        Err(SuiteError {
+            file: PathBuf::from(name_or_path),
+            key: "(suite)".into(),
+            reason: format!(
+                "no such suite: the built-in ones are {}; a suite file is given by its path (e.g. ./{name_or_path}.toml)",
+                names.join(", ")
+            ),
+        })
+    }
+
+    /// The suite's text as it is now.
+    pub fn source(&self) -> Result<String, SuiteError> {
+        match self {
+            SuiteRef::Builtin(name) => BUILTIN
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, text)| (*text).to_owned())
+                .ok_or_else(|| SuiteError {
+                    file: self.display_path(),
+                    key: "(suite)".into(),
+                    reason: "this collect has no such built-in suite".into(),
+                }),
+            SuiteRef::File(path) => read_capped(path),
+        }
+    }
+
+    /// How messages name the suite: its file, or `<built-in>/NAME.toml`.
+    pub fn display_path(&self) -> PathBuf {
+        match self {
+            SuiteRef::Builtin(name) => PathBuf::from(format!("<built-in>/{name}.toml")),
+            SuiteRef::File(path) => path.clone(),
+        }
     }
 }
 
-/// Reads and validates a suite file.
-pub fn load(path: &Path) -> Result<Suite, SuiteError> {
-    let source = std::fs::read_to_string(path).map_err(|e| SuiteError {
+/// Suite files are small; a larger one is refused before it is read.
+pub const MAX_SUITE_BYTES: u64 = 1 << 20;
+
+fn read_capped(path: &Path) -> Result<String, SuiteError> {
+    let err = |reason: String| SuiteError {
         file: path.to_path_buf(),
         key: "(file)".into(),
-        reason: e.to_string(),
-    })?;
-    parse(&source, path)
+        reason,
+    };
+    let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(err("not a regular file".into()));
+    }
+    if meta.len() > MAX_SUITE_BYTES {
+        return Err(err(format!(
+            "{} bytes; a suite file may hold at most {MAX_SUITE_BYTES}",
+            meta.len()
+        )));
+    }
+    std::fs::read_to_string(path).map_err(|e| err(e.to_string()))
+}
+
+/// Reads and validates a suite.
+pub fn load(suite: &SuiteRef) -> Result<Suite, SuiteError> {
+    let source = suite.source()?;
+    parse(&source, &suite.display_path())
 }
 
 /// Validates suite text; `path` is only used in messages.
@@ -320,10 +402,7 @@ mod tests {
     use super::*;
 
     fn shipped(name: &str) -> Suite {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../suites")
-            .join(format!("{name}.toml"));
-        load(&path).unwrap_or_else(|e| panic!("{e}"))
+        load(&SuiteRef::Builtin(name.into())).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]

@@ -49,10 +49,13 @@ impl WorkloadSpec {
 }
 
 /// Something a workload needs on the host besides its tools.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Asset {
     /// The extracted Linux source tree (see `kernel_source`).
     KernelSource,
+    /// A build folder of that tree configured with this config target and
+    /// prepared (`kernel_source::prepare_seed`).
+    KernelBuildSeed(String),
 }
 
 /// A program or file a workload needs, and the Debian package that has it.

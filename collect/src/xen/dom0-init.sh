@@ -24,7 +24,7 @@ done </etc/benchvm-modules
 echo "benchvm-lab: modules loaded at $(cat /proc/uptime)"
 
 mkdir -p /newroot /ovl /merged
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 hostroot /newroot ||
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose hostroot /newroot ||
     die "cannot mount the host root (9p tag hostroot)"
 mount -t tmpfs -o mode=0755 tmpfs /ovl
 mkdir -p /ovl/upper /ovl/work

@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::guest::initramfs::{self, Contents};
-use crate::guest::kernel;
 use crate::guest::qemu::{shell_quote, QEMU};
 use crate::process::Owned;
+use crate::progress::Progress;
 
 /// dom0's init script.
 pub const DOM0_INIT: &str = include_str!("dom0-init.sh");
@@ -48,8 +48,6 @@ pub const DOM0_MODULES: &[&str] = &[
     "xen-netback",
     "bridge",
 ];
-/// The hypervisor file in the cache, made by scripts/fetch-xen.sh.
-pub const XEN_BIN: &str = "xen/xen-4.17.bin";
 /// Serial console markers printed by `dom0-init.sh`.
 const READY: &str = "BENCHVM-LAB-READY";
 const EXIT: &str = "BENCHVM-LAB-EXIT";
@@ -87,35 +85,6 @@ pub struct LabResult {
     pub bundle: PathBuf,
     pub id: String,
     pub lab_dir: PathBuf,
-}
-
-/// The hypervisor: `explicit`, else the cached one, fetched by
-/// scripts/fetch-xen.sh when missing.
-pub fn hypervisor(explicit: Option<&Path>, cache: &Path) -> Result<PathBuf> {
-    if let Some(p) = explicit {
-        return fs::canonicalize(p).with_context(|| format!("--xen {}", p.display()));
-    }
-    let path = cache.join(XEN_BIN);
-    if path.is_file() {
-        return Ok(path);
-    }
-    let script = crate::app::workspace_dir().join("scripts/fetch-xen.sh");
-    if script.is_file() {
-        log::info!("fetching the Xen hypervisor ({})", script.display());
-        let status = Command::new(&script)
-            .env("BENCHVM_CACHE", cache)
-            .stdout(Stdio::null())
-            .status()
-            .with_context(|| format!("running {}", script.display()))?;
-        if status.success() && path.is_file() {
-            return Ok(path);
-        }
-    }
-    bail!(
-        "no Xen hypervisor at {}: run scripts/fetch-xen.sh (apt-get download \
-         xen-hypervisor-4.17-amd64, dpkg -x, gunzip), or pass --xen FILE",
-        path.display()
-    )
 }
 
 /// The QEMU command line of the lab machine.
@@ -207,11 +176,17 @@ fn lab_script(
 /// Test hooks of the platforms that dom0's collect gets from this one's
 /// environment.
 fn forwarded_env() -> Vec<(String, String)> {
-    [crate::platform::CRASH_GUEST_ENV]
+    let mut env: Vec<(String, String)> = [crate::platform::CRASH_GUEST_ENV]
         .iter()
         .filter_map(|k| Some(((*k).to_owned(), std::env::var(k).ok()?)))
-        .collect()
+        .collect();
+    // dom0's collect reports each finished run on the console.
+    env.push((crate::progress::LINES_ENV.to_owned(), "1".to_owned()));
+    env
 }
+
+/// The job's step for booting the lab, in [`Progress`].
+pub const BOOT_STEP: &str = "xen lab boot";
 
 /// What the serial console said.
 enum Said {
@@ -222,15 +197,16 @@ enum Said {
 }
 
 /// Runs the lab: boots the Xen host, runs collect in dom0, brings the
-/// bundle back.
-pub fn run(s: &LabSettings) -> Result<LabResult> {
+/// bundle back. With `progress`, dom0's collect reports each finished run
+/// (the job's bar counts them) and the boot is a step of its own.
+pub fn run(s: &LabSettings, progress: Option<&Progress>) -> Result<LabResult> {
     for a in &s.run_args {
         if ["--out", "--run-dir", "--scratch"].contains(&a.as_str()) {
             bail!("{a}: the lab chooses this itself (the bundle comes back to --out of `collect lab`)");
         }
     }
-    let kernel = kernel::find(s.kernel.as_deref(), &s.cache)?;
-    let xen = hypervisor(s.xen.as_deref(), &s.cache)?;
+    let kernel = crate::fetch::guest_kernel(s.kernel.as_deref(), &s.cache)?;
+    let xen = crate::fetch::xen_hypervisor(s.xen.as_deref(), &s.cache)?;
     // The guests' initramfs, built here so dom0 finds it in the cache.
     initramfs::build(&kernel, &s.cache)?;
     let dom0 = initramfs::build_with(
@@ -289,7 +265,7 @@ pub fn run(s: &LabSettings) -> Result<LabResult> {
         ),
     )?;
     let serial_path = lab_dir.join("serial.log");
-    let result = boot_and_run(s, &argv, &lab_dir, &serial_path);
+    let result = boot_and_run(s, &argv, &lab_dir, &serial_path, progress);
     let _ = fs::remove_file(&disk);
     let _ = fs::remove_file(&collect);
     let rc = match result {
@@ -338,7 +314,13 @@ pub fn run(s: &LabSettings) -> Result<LabResult> {
 
 /// Boots the lab machine and follows its serial console to collect's end;
 /// returns collect's exit status as dom0 reported it.
-fn boot_and_run(s: &LabSettings, argv: &[String], lab_dir: &Path, serial: &Path) -> Result<String> {
+fn boot_and_run(
+    s: &LabSettings,
+    argv: &[String],
+    lab_dir: &Path,
+    serial: &Path,
+    progress: Option<&Progress>,
+) -> Result<String> {
     let (program, args) = argv.split_first().context("empty QEMU command")?;
     let mut cmd = Command::new(program);
     cmd.args(args)
@@ -350,6 +332,7 @@ fn boot_and_run(s: &LabSettings, argv: &[String], lab_dir: &Path, serial: &Path)
     let stdout = child.take_stdout().context("QEMU has no stdout pipe")?;
     let mut log = File::create(serial)?;
     let (tx, rx) = mpsc::channel();
+    let bar = progress.cloned();
     let reader = std::thread::spawn(move || {
         let mut ready = false;
         let mut lines = BufReader::new(stdout);
@@ -377,9 +360,18 @@ fn boot_and_run(s: &LabSettings, argv: &[String], lab_dir: &Path, serial: &Path)
                     )
                 })
             };
-            // collect's own log in dom0, live.
+            // collect's own log in dom0, live; its progress lines move the
+            // job's bar.
             if ready && said.is_none() && !line.is_empty() {
-                eprintln!("dom0| {line}");
+                match (&bar, crate::progress::Line::parse(&line)) {
+                    (Some(p), Some(crate::progress::Line::Run(key))) => {
+                        let pillar = key.split('/').nth(2).unwrap_or("runs");
+                        p.finish(key, "xen", pillar);
+                    }
+                    (Some(p), Some(crate::progress::Line::Mark(what))) => p.mark("xen", what),
+                    (Some(p), None) => p.suspend(|| eprintln!("dom0| {line}")),
+                    (None, _) => eprintln!("dom0| {line}"),
+                }
             }
             if let Some(s) = said {
                 let _ = tx.send(s);
@@ -400,6 +392,9 @@ fn boot_and_run(s: &LabSettings, argv: &[String], lab_dir: &Path, serial: &Path)
         match rx.recv_timeout(left) {
             Ok(Said::Ready) => {
                 ready = true;
+                if let Some(p) = progress {
+                    p.finish(BOOT_STEP, "xen", "lab boot");
+                }
                 log::info!(
                     "dom0 up after {:.0} s; running collect in dom0 (deadline {} s)",
                     started.elapsed().as_secs_f64(),

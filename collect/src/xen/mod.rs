@@ -5,6 +5,7 @@
 //! - [`xl`]: the `xl` commands collect runs (info, dmesg, create, destroy);
 //! - [`domain`]: a running domU as a [`crate::guest::session::GuestProcess`],
 //!   its console followed through xenconsoled's log file;
+//! - [`host`]: whether this host is a Xen dom0;
 //! - [`vif`]: the hotplug script that puts an isolation domU's vif on the
 //!   bridge of the run's own network namespace in dom0;
 //! - [`lab`]: `collect lab xen`, Debian's Xen 4.17 and a dom0 booted under
@@ -12,6 +13,7 @@
 
 pub mod config;
 pub mod domain;
+pub mod host;
 pub mod lab;
 pub mod vif;
 pub mod xl;

@@ -18,17 +18,9 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
+/// The cache collect uses by default (`collect fetch` fills it).
 pub fn cache() -> PathBuf {
-    std::env::var_os("BENCHVM_CACHE")
-        .map(PathBuf::from)
-        .map(|p| {
-            if p.is_absolute() {
-                p
-            } else {
-                workspace().join(p)
-            }
-        })
-        .unwrap_or_else(|| workspace().join(".cache"))
+    collect::cache::resolve(None).expect("the cache folder")
 }
 
 /// Whether guests can boot here; prints why not.
@@ -203,8 +195,8 @@ pub fn lab_missing() -> Option<String> {
     if let Err(e) = guest::kernel::find(None, &cache()) {
         return Some(e.to_string());
     }
-    if !cache().join(collect::xen::lab::XEN_BIN).is_file() {
-        return Some("the Xen hypervisor (run scripts/fetch-xen.sh)".into());
+    if !cache().join(collect::fetch::XEN_BIN).is_file() {
+        return Some("the Xen hypervisor (run collect fetch xen)".into());
     }
     None
 }
@@ -249,6 +241,7 @@ pub fn small_tcg_guests(work: PathBuf) -> Qemu {
             margin: Duration::from_secs(20),
         }),
         folder: None,
+        data_disk: None,
     })
     .expect("kvm platform set up")
 }

@@ -205,12 +205,14 @@ impl Qemu {
                 path: g.scratch.clone(),
                 serial: SCRATCH_SERIAL.into(),
                 cache: self.cache_mode.into(),
+                readonly: false,
             })
             .drive(Drive {
                 id: "results".into(),
                 path: g.results.clone(),
                 serial: RESULTS_SERIAL.into(),
                 cache: "writeback".into(),
+                readonly: false,
             });
         let line = cmd.line();
         self.facts

@@ -132,12 +132,14 @@ impl Qemu {
                 path: scratch.clone(),
                 serial: SCRATCH_SERIAL.into(),
                 cache: self.cache_mode.into(),
+                readonly: false,
             })
             .drive(Drive {
                 id: "results".into(),
                 path: results.clone(),
                 serial: RESULTS_SERIAL.into(),
                 cache: "writeback".into(),
+                readonly: false,
             });
         let line = cmd.line();
         self.record_config(&format!("{tag}.cmdline"), format!("{line}\n").as_bytes())?;

@@ -31,7 +31,7 @@ use crate::isolation::netns::{self, Netns};
 use crate::platform::{group, guest_dir, HostSide, ParallelRequest, RunOutcome};
 use crate::workload::Steps;
 use crate::xen::config::Vif;
-use crate::xen::domain::{self, Domain};
+use crate::xen::domain;
 use crate::xen::{vif, xl};
 
 /// What an isolation run adds to a group of domUs.
@@ -93,7 +93,7 @@ impl Drop for Network {
 /// Creates the domU and follows it through its job; a domain that could
 /// not be created is a report with that failure.
 fn drive_one(g: &Prepared, timeouts: Timeouts) -> Result<Report> {
-    match Domain::create(&g.cfg_path, &g.name, &g.console, &g.xl_log, timeouts.boot) {
+    match super::create_with_retries(&g.cfg_path, &g.name, &g.console, &g.xl_log, timeouts.boot) {
         Ok(d) => drive::run_guest(Box::new(d), &g.job, timeouts, &g.xl_log, Some(&g.results)),
         Err(e) => Ok(Report {
             finished: Vec::new(),

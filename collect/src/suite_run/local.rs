@@ -1,114 +1,37 @@
-//! Running a suite from start to bundle, and resuming one a stopped
-//! collector left: validate everything first, then capture the
-//! environment, run what the journal does not record yet, and pack.
+//! The platforms a collector runs itself: from checked settings to a run
+//! folder and its bundle, and resuming a folder a stopped collector left.
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
 use benchvm_format::env::{EnvSummary, SUMMARY_PATH};
+use benchvm_format::rundir::Packed;
 use benchvm_format::{RunMeta, Tool};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::app::{commit, print_packed, PROBES, VERSION};
-use crate::cli::{Accel, RunArgs, XenGuestType};
+use super::settings::{absolute, AccelSetting, Settings, SETTINGS_PATH};
+use crate::app::{commit, PROBES, VERSION};
+use crate::cli::XenGuestType;
 use crate::journal::Record;
 use crate::platform::{AccelChoice, Native, Platform, Qemu, QemuSettings, Xen, XenSettings};
+use crate::progress::Progress;
 use crate::runfolder::RunFolder;
 use crate::suite::Suite;
 use crate::workload::{Asset, Requirement};
 use crate::xen::config::GuestType;
-use crate::{envcapture, guest, kernel_source, plan, runner, suite, tools};
+use crate::{envcapture, guest, kernel_source, plan, runner, tools};
 
-/// Where the resolved settings of a run are kept, for `resume`.
-pub const SETTINGS_PATH: &str = "config/settings.json";
-
-/// A run's settings, resolved from the command line (absolute paths), as
-/// stored in `config/settings.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Settings {
-    pub suite_path: PathBuf,
-    pub platforms: Vec<String>,
-    pub label: Option<String>,
-    pub out: PathBuf,
-    pub cache: PathBuf,
-    pub scratch: Option<PathBuf>,
-    pub kernel: Option<PathBuf>,
-    /// `auto`, `kvm` or `tcg`.
-    pub accel: String,
-    /// `pv` or `pvh`.
-    #[serde(default = "default_xen_guest_type")]
-    pub xen_guest_type: String,
-}
-
-fn default_xen_guest_type() -> String {
-    "pv".into()
-}
-
-impl Settings {
-    fn from_args(args: &RunArgs, suite: &Suite) -> Result<Self> {
-        let platforms = if args.platform.is_empty() {
-            suite.platforms.clone()
-        } else {
-            args.platform.clone()
-        };
-        suite::check_platforms(&platforms).map_err(|r| anyhow::anyhow!("--platform: {r}"))?;
-        Ok(Settings {
-            suite_path: absolute_file(&suite.path)?,
-            platforms,
-            label: args.label.clone(),
-            out: absolute(&args.out)?,
-            cache: absolute(&args.cache)?,
-            scratch: args.scratch.as_deref().map(absolute).transpose()?,
-            kernel: args.kernel.as_deref().map(absolute_file).transpose()?,
-            accel: match args.accel {
-                Accel::Auto => "auto",
-                Accel::Kvm => "kvm",
-                Accel::Tcg => "tcg",
-            }
-            .into(),
-            xen_guest_type: match args.xen_guest_type {
-                XenGuestType::Pv => "pv",
-                XenGuestType::Pvh => "pvh",
-            }
-            .into(),
-        })
-    }
-}
-
-/// `collect run`.
-pub fn start(args: &RunArgs) -> Result<()> {
-    let suite = suite::load(&suite::locate(&args.suite, &args.suites_dir))?;
-    let settings = Settings::from_args(args, &suite)?;
-    let plan = plan::build(&suite, &settings.platforms);
-    let assets = check_requirements(&suite, &settings)?;
-    if suite.scalability.is_some() {
-        for p in settings
-            .platforms
-            .iter()
-            .filter(|p| *p != "native" && !plan::runs_scalability(p))
-        {
-            log::warn!(
-                "the scalability experiment does not run on {p} (it runs on {}): skipped there",
-                plan::SCALABILITY_PLATFORMS.join(", ")
-            );
-        }
-    }
-    if suite.isolation.is_some() {
-        for p in settings
-            .platforms
-            .iter()
-            .filter(|p| *p != "native" && !plan::runs_isolation(p))
-        {
-            log::warn!(
-                "the isolation experiment does not run on {p} (it runs on {}): skipped there",
-                plan::ISOLATION_PLATFORMS.join(", ")
-            );
-        }
-    }
-
+/// Creates the run folder of `settings.platforms` and runs them to a bundle.
+pub fn run(
+    suite: &Suite,
+    settings: &Settings,
+    run_dir: Option<&Path>,
+    assets: &[Asset],
+    progress: &Progress,
+) -> Result<Packed> {
+    let plan = plan::build(suite, &settings.platforms);
     let host = nix::unistd::gethostname()
         .ok()
         .and_then(|h| h.into_string().ok())
@@ -130,14 +53,13 @@ pub fn start(args: &RunArgs) -> Result<()> {
         platforms: settings.platforms.clone(),
         label,
     };
-    let run_dir = args
-        .run_dir
-        .clone()
+    let run_dir = run_dir
+        .map(Path::to_path_buf)
         .unwrap_or_else(|| runner::default_run_dir(&settings.out, &suite.name, &created));
     let startrec = Record::Start {
         collect_version: VERSION.into(),
         suite_sha256: sha256_hex(suite.source.as_bytes()),
-        suite_path: settings.suite_path.clone(),
+        suite_path: settings.suite.display_path(),
         runs: plan.runs.len(),
     };
     let folder = RunFolder::create(&run_dir, &meta, &startrec)?;
@@ -147,15 +69,16 @@ pub fn start(args: &RunArgs) -> Result<()> {
     folder.write_file(SETTINGS_PATH, &serde_json::to_vec_pretty(&settings)?)?;
     carry_out(
         Arc::new(folder),
-        &settings,
+        settings,
         &plan,
-        &assets,
+        assets,
         &BTreeSet::new(),
+        progress,
     )
 }
 
 /// `collect resume RUN_DIR`.
-pub fn resume(run_dir: &Path) -> Result<()> {
+pub fn resume(run_dir: &Path) -> Result<Packed> {
     let resumed = RunFolder::resume(run_dir)?;
     if resumed.torn_bytes > 0 {
         log::warn!("cut {} bytes of a torn last journal record (a run being recorded when the collector stopped)", resumed.torn_bytes);
@@ -166,7 +89,6 @@ pub fn resume(run_dir: &Path) -> Result<()> {
     let Record::Start {
         collect_version,
         suite_sha256,
-        suite_path,
         ..
     } = &resumed.start
     else {
@@ -186,38 +108,94 @@ pub fn resume(run_dir: &Path) -> Result<()> {
             run_dir.display()
         );
     }
-    if let Ok(now) = std::fs::read(suite_path) {
-        if sha256_hex(&now) != *suite_sha256 {
-            bail!(
-                "the suite file {} changed since the run started; resuming would mix two suites (restore it, or start a new run)",
-                suite_path.display()
-            );
-        }
-    }
     let settings: Settings = serde_json::from_slice(
         &std::fs::read(run_dir.join(SETTINGS_PATH)).context("reading config/settings.json")?,
     )
     .context("parsing config/settings.json")?;
-    let suite = suite::parse(&stored, suite_path)?;
+    if let Ok(now) = settings.suite.source() {
+        if sha256_hex(now.as_bytes()) != *suite_sha256 {
+            bail!(
+                "the suite {} changed since the run started; resuming would mix two suites (restore it, or start a new run)",
+                settings.suite.display_path().display()
+            );
+        }
+    }
+    let suite = crate::suite::parse(&stored, &settings.suite.display_path())?;
     let plan = plan::build(&suite, &settings.platforms);
     let assets = check_requirements(&suite, &settings)?;
+    prepare_guests(&settings)?;
     log::info!(
         "resuming {}: {} of {} runs already finished",
         run_dir.display(),
         resumed.finished.len(),
         plan.runs.len()
     );
-    carry_out(
+    let progress = Progress::new();
+    progress.add_runs(
+        &runner::todo(&plan, &resumed.finished),
+        super::platform_factor,
+    );
+    let packed = carry_out(
         Arc::new(resumed.folder),
         &settings,
         &plan,
         &assets,
         &resumed.finished,
-    )
+        &progress,
+    );
+    progress.finish_and_clear();
+    packed
 }
 
-/// Checks tools, files and the guest kernel; returns the host assets needed.
-fn check_requirements(suite: &Suite, settings: &Settings) -> Result<Vec<Asset>> {
+/// Prepares what the workloads need on the host, once per cache: the
+/// extracted kernel tree and its configured build folders. Returns the tree.
+pub fn prepare_assets(
+    assets: &[Asset],
+    cache: &Path,
+) -> Result<Option<kernel_source::KernelSource>> {
+    if !assets.contains(&Asset::KernelSource) {
+        return Ok(None);
+    }
+    let src = kernel_source::prepare(Path::new(kernel_source::TARBALL), cache)?;
+    for a in assets {
+        if let Asset::KernelBuildSeed(config) = a {
+            kernel_source::prepare_seed(&src.dir, config)?;
+        }
+    }
+    Ok(Some(src))
+}
+
+/// The guests' read-only data disk with the kernel tree (`src`) and its
+/// build folders (`seed-CONFIG`). Made on the host that owns the cache; the
+/// Xen lab's dom0, whose cache is its host's, only finds it.
+pub fn guest_data_disk(
+    src: &kernel_source::KernelSource,
+    assets: &[Asset],
+    cache: &Path,
+) -> Result<guest::data_disk::DataDisk> {
+    let mut parts = vec![("src".to_owned(), src.dir.clone())];
+    for a in assets {
+        if let Asset::KernelBuildSeed(config) = a {
+            parts.push((
+                format!("seed-{config}"),
+                kernel_source::seed_dir(&src.dir, config),
+            ));
+        }
+    }
+    let in_lab = crate::xen::host::in_lab();
+    guest::data_disk::image(cache, &parts, !in_lab)
+}
+
+/// Fetches the guest kernel when guests need one and none is at hand.
+pub fn prepare_guests(settings: &Settings) -> Result<()> {
+    if settings.platforms.iter().any(|p| p != "native") {
+        crate::fetch::guest_kernel(settings.kernel.as_deref(), &settings.cache)?;
+    }
+    Ok(())
+}
+
+/// Checks tools and files; returns the host assets needed.
+pub fn check_requirements(suite: &Suite, settings: &Settings) -> Result<Vec<Asset>> {
     let kvm = settings.platforms.iter().any(|p| p == "kvm");
     let xen = settings.platforms.iter().any(|p| p == "xen");
     let mut requirements = vec![Requirement {
@@ -275,10 +253,6 @@ fn check_requirements(suite: &Suite, settings: &Settings) -> Result<Vec<Asset>> 
         ]);
     }
     tools::check(&requirements)?;
-    if kvm || xen {
-        // Fail before anything starts when guests cannot boot.
-        guest::kernel::find(settings.kernel.as_deref(), &settings.cache)?;
-    }
     Ok(assets)
 }
 
@@ -287,6 +261,7 @@ fn set_up_platforms(
     plan: &plan::Plan,
     scratch: &Path,
     folder: &Arc<RunFolder>,
+    data_disk: Option<&Path>,
 ) -> Result<Vec<Box<dyn Platform>>> {
     let mut set_up: Vec<Box<dyn Platform>> = Vec::new();
     for p in &settings.platforms {
@@ -299,14 +274,15 @@ fn set_up_platforms(
                     cache: settings.cache.clone(),
                     work: scratch.join("kvm"),
                     agent,
-                    accel: match settings.accel.as_str() {
-                        "kvm" => AccelChoice::Kvm,
-                        "tcg" => AccelChoice::Tcg,
-                        _ => AccelChoice::Auto,
+                    accel: match settings.accel {
+                        AccelSetting::Kvm => AccelChoice::Kvm,
+                        AccelSetting::Tcg => AccelChoice::Tcg,
+                        AccelSetting::Auto => AccelChoice::Auto,
                     },
                     guest: plan.guest.clone(),
                     timeouts: None,
                     folder: Some(Arc::clone(folder)),
+                    data_disk: data_disk.map(Path::to_path_buf),
                 })?));
             }
             "xen" => {
@@ -316,13 +292,14 @@ fn set_up_platforms(
                     cache: settings.cache.clone(),
                     work: scratch.join("xen"),
                     agent,
-                    guest_type: match settings.xen_guest_type.as_str() {
-                        "pvh" => GuestType::Pvh,
-                        _ => GuestType::Pv,
+                    guest_type: match settings.xen_guest_type {
+                        XenGuestType::Pvh => GuestType::Pvh,
+                        XenGuestType::Pv => GuestType::Pv,
                     },
                     guest: plan.guest.clone(),
                     timeouts: None,
                     folder: Some(Arc::clone(folder)),
+                    data_disk: data_disk.map(Path::to_path_buf),
                 })?));
             }
             other => bail!("--platform {other}: not supported"),
@@ -338,14 +315,28 @@ fn carry_out(
     plan: &plan::Plan,
     assets: &[Asset],
     finished: &BTreeSet<String>,
-) -> Result<()> {
+    progress: &Progress,
+) -> Result<Packed> {
     let run_dir = absolute(folder.root())?;
     let scratch = settings
         .scratch
         .clone()
         .unwrap_or_else(|| run_dir.join(".scratch"));
     std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
-    let mut set_up = set_up_platforms(settings, plan, &scratch, &folder)?;
+    let source = prepare_assets(assets, &settings.cache)?;
+    let data_disk = match &source {
+        Some(src) if settings.platforms.iter().any(|p| p != "native") => {
+            Some(guest_data_disk(src, assets, &settings.cache)?)
+        }
+        _ => None,
+    };
+    let mut set_up = set_up_platforms(
+        settings,
+        plan,
+        &scratch,
+        &folder,
+        data_disk.as_ref().map(|d| d.image.as_path()),
+    )?;
 
     // A resumed run keeps the environment captured when it started.
     let mut summary: EnvSummary = match std::fs::read(run_dir.join(SUMMARY_PATH)) {
@@ -371,25 +362,27 @@ fn carry_out(
             .or_default()
             .extend(p.facts());
     }
-    let kernel = if assets.contains(&Asset::KernelSource) {
-        let src = kernel_source::prepare(Path::new(kernel_source::TARBALL), &settings.cache)?;
-        summary
-            .platforms
-            .entry("native".into())
-            .or_default()
-            .insert("kernel_source_sha256".into(), src.tarball_sha256.clone());
-        Some(src.dir)
-    } else {
-        None
+    let kernel = match source {
+        Some(src) => {
+            summary
+                .platforms
+                .entry("native".into())
+                .or_default()
+                .insert("kernel_source_sha256".into(), src.tarball_sha256.clone());
+            Some(src.dir)
+        }
+        None => None,
     };
     folder.write_file(SUMMARY_PATH, &serde_json::to_vec_pretty(&summary)?)?;
+    progress.mark("setup", "environment");
 
     log::info!(
         "{} runs on {}",
         plan.runs.len() - finished.len(),
         settings.platforms.join(", ")
     );
-    let totals = runner::execute(plan, &mut set_up, kernel.as_deref(), &folder, finished)?;
+    let todo = runner::todo(plan, finished);
+    let totals = runner::execute_with(&todo, &mut set_up, kernel.as_deref(), &folder, progress)?;
     log::info!(
         "runs: {} ok, {} failed, {} dnr",
         totals.ok,
@@ -414,20 +407,17 @@ fn carry_out(
         benchvm_format::rundir::pack_with_hook(folder.root(), None, &settings.out, &|| {
             crate::fault::point("mid-pack")
         })
-        .with_context(|| format!("packing {}", run_dir.display()))?;
-    print_packed(&packed);
-    Ok(())
+        .with_context(|| {
+            format!(
+                "packing {}; the runs are kept there: `collect pack {}` packs them once the cause is fixed",
+                run_dir.display(),
+                run_dir.display()
+            )
+        })?;
+    progress.mark("pack", "bundle");
+    Ok(packed)
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
-}
-
-fn absolute(path: &Path) -> Result<PathBuf> {
-    std::fs::create_dir_all(path).with_context(|| format!("creating {}", path.display()))?;
-    std::fs::canonicalize(path).with_context(|| format!("resolving {}", path.display()))
-}
-
-fn absolute_file(path: &Path) -> Result<PathBuf> {
-    std::fs::canonicalize(path).with_context(|| format!("resolving {}", path.display()))
 }

@@ -1,0 +1,143 @@
+//! `collect run`: the whole comparison a suite asks for, from one command.
+//! Everything is checked first (suite, platforms, tools, output folders,
+//! guest kernel and Xen hypervisor fetched on first use); then the
+//! platforms this host runs itself go into one run folder and bundle
+//! ([`local`]), and xen, off a Xen dom0, goes through the Xen lab into a
+//! second bundle ([`lab_part`]). One progress bar with an ETA covers both;
+//! at the end a table says where the time went.
+
+mod lab_part;
+mod local;
+mod settings;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+pub use settings::{split, AccelSetting, Settings, Split, SETTINGS_PATH};
+
+use crate::app::print_packed;
+use crate::cli::RunArgs;
+use crate::progress::Progress;
+use crate::suite::{self, SuiteRef};
+use crate::{plan, runner};
+
+/// How much slower than natively a platform's runs are expected to be, for
+/// the first ETA (finished runs correct it): TCG guests and the Xen lab
+/// (TCG below Xen) are the common case here.
+pub fn platform_factor(platform: &str) -> f64 {
+    match platform {
+        "native" => 1.0,
+        "kvm" => 8.0,
+        _ => 15.0,
+    }
+}
+
+/// The lab boot's first estimate (s), corrected like the runs.
+const LAB_BOOT_S: f64 = 90.0;
+
+/// `collect run`.
+pub fn start(args: &RunArgs) -> Result<()> {
+    let suite_ref = SuiteRef::locate(&args.suite, args.suites_dir.as_deref())?;
+    let suite = suite::load(&suite_ref)?;
+    let all = settings::platforms(args, &suite)?;
+    let split = settings::split(&all, args.xen_host, crate::xen::host::is_dom0())?;
+    let settings = Settings::from_args(args, suite_ref, split.local.clone())?;
+    if let Some(dir) = &args.run_dir {
+        settings::usable_run_dir(dir)?;
+    }
+    if split.xen_in_lab && args.scratch.is_some() {
+        log::warn!(
+            "--scratch applies to {}; the lab keeps the domUs' disks on its own disk",
+            split.local.join(", ")
+        );
+    }
+    // The tools of every platform, the lab's included (dom0 runs on this
+    // host's root), before anything starts.
+    let assets = local::check_requirements(
+        &suite,
+        &Settings {
+            platforms: all.clone(),
+            ..settings.clone()
+        },
+    )?;
+    local::prepare_guests(&settings)?;
+    let lab = split
+        .xen_in_lab
+        .then(|| lab_part::prepare(&suite, &settings, &assets, args.lab_memory))
+        .transpose()?;
+
+    let progress = Progress::new();
+    let local_plan = plan::build(&suite, &settings.platforms);
+    progress.add_runs(&local_plan.runs, platform_factor);
+    if lab.is_some() {
+        progress.add_step(crate::xen::lab::BOOT_STEP, "xen", LAB_BOOT_S);
+        let xen_plan = plan::build(&suite, &["xen".to_owned()]);
+        progress.add_runs(
+            &runner::todo(&xen_plan, &Default::default()),
+            platform_factor,
+        );
+    }
+    let mut places = Vec::new();
+    if !settings.platforms.is_empty() {
+        places.push(format!("{} here", settings.platforms.join(", ")));
+    }
+    if lab.is_some() {
+        places.push("xen in the Xen lab".to_owned());
+    }
+    log::info!(
+        "suite {} ({}): {}",
+        suite.name,
+        suite.description,
+        places.join(", ")
+    );
+    let mut bundles = Vec::new();
+    if !settings.platforms.is_empty() {
+        let packed = local::run(
+            &suite,
+            &settings,
+            args.run_dir.as_deref(),
+            &assets,
+            &progress,
+        )?;
+        progress.suspend(|| print_packed(&packed));
+        bundles.push(packed.path);
+    }
+    if let Some(lab) = &lab {
+        let done = lab_part::run(lab, &progress).with_context(|| {
+            if bundles.is_empty() {
+                "the Xen lab failed".to_owned()
+            } else {
+                format!(
+                    "the Xen lab failed; the other platforms' bundle is complete: {}",
+                    bundles[0].display()
+                )
+            }
+        })?;
+        progress.suspend(|| {
+            println!("bundle {}", done.bundle.display());
+            println!("id     {}", done.id);
+        });
+        bundles.push(done.bundle);
+    }
+    progress.finish_and_clear();
+    eprint!("{}", progress.time_table());
+    if bundles.len() > 1 {
+        eprintln!(
+            "report over all of them: analyze report {}",
+            bundles
+                .iter()
+                .map(|b| b.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+    Ok(())
+}
+
+/// `collect resume RUN_DIR`.
+pub fn resume(run_dir: &Path) -> Result<()> {
+    let packed = local::resume(run_dir)?;
+    print_packed(&packed);
+    Ok(())
+}

@@ -1,0 +1,247 @@
+//! A run's settings: the command line resolved once (absolute paths,
+//! enums), checked before anything starts, and stored as
+//! `config/settings.json` for `resume`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::cli::{Accel, RunArgs, XenGuestType, XenHost};
+use crate::suite::{self, Suite, SuiteRef};
+
+/// Where the resolved settings of a run are kept, for `resume`.
+pub const SETTINGS_PATH: &str = "config/settings.json";
+
+/// A run's settings, resolved from the command line (absolute paths), as
+/// stored in `config/settings.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    pub suite: SuiteRef,
+    /// The platforms this collector runs itself.
+    pub platforms: Vec<String>,
+    pub label: Option<String>,
+    pub out: PathBuf,
+    pub cache: PathBuf,
+    pub scratch: Option<PathBuf>,
+    pub kernel: Option<PathBuf>,
+    pub accel: AccelSetting,
+    pub xen_guest_type: XenGuestType,
+}
+
+/// `--accel`, as stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccelSetting {
+    Auto,
+    Kvm,
+    Tcg,
+}
+
+impl From<Accel> for AccelSetting {
+    fn from(a: Accel) -> Self {
+        match a {
+            Accel::Auto => AccelSetting::Auto,
+            Accel::Kvm => AccelSetting::Kvm,
+            Accel::Tcg => AccelSetting::Tcg,
+        }
+    }
+}
+
+/// How the platforms of a run are split between this collector and the
+/// Xen lab.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Split {
+    /// Platforms run here, in the suite's or the command line's order.
+    pub local: Vec<String>,
+    /// Whether xen runs in the Xen lab.
+    pub xen_in_lab: bool,
+}
+
+/// Splits the platforms: xen runs here on a Xen dom0 (or when asked to),
+/// in the lab otherwise.
+pub fn split(platforms: &[String], xen_host: XenHost, is_dom0: bool) -> Result<Split> {
+    let wants_xen = platforms.iter().any(|p| p == "xen");
+    let xen_in_lab = wants_xen
+        && match xen_host {
+            XenHost::Lab => true,
+            XenHost::Dom0 => false,
+            XenHost::Auto => !is_dom0,
+        };
+    if wants_xen && xen_host == XenHost::Dom0 && !is_dom0 {
+        bail!(
+            "--xen-host dom0: this host is not a Xen dom0 (/proc/xen/capabilities does not say \
+             control_d); --xen-host lab (or auto) runs xen in the Xen lab instead"
+        );
+    }
+    Ok(Split {
+        local: platforms
+            .iter()
+            .filter(|p| !(xen_in_lab && *p == "xen"))
+            .cloned()
+            .collect(),
+        xen_in_lab,
+    })
+}
+
+impl Settings {
+    /// Resolves the command line; `platforms` are all the run's platforms.
+    pub fn from_args(args: &RunArgs, suite_ref: SuiteRef, platforms: Vec<String>) -> Result<Self> {
+        let suite_ref = match suite_ref {
+            SuiteRef::File(p) => SuiteRef::File(absolute_file(&p)?),
+            b => b,
+        };
+        Ok(Settings {
+            suite: suite_ref,
+            platforms,
+            label: args.label.clone(),
+            out: usable_out(&args.out)?,
+            cache: crate::cache::resolve(args.cache.as_deref())?,
+            scratch: args.scratch.as_deref().map(absolute).transpose()?,
+            kernel: args.kernel.as_deref().map(absolute_file).transpose()?,
+            accel: args.accel.into(),
+            xen_guest_type: args.xen_guest_type,
+        })
+    }
+}
+
+/// The platforms a run asks for: `--platform`, else the suite's; checked.
+pub fn platforms(args: &RunArgs, suite: &Suite) -> Result<Vec<String>> {
+    let platforms = if args.platform.is_empty() {
+        suite.platforms.clone()
+    } else {
+        args.platform.clone()
+    };
+    suite::check_platforms(&platforms).map_err(|r| anyhow::anyhow!("--platform: {r}"))?;
+    Ok(platforms)
+}
+
+/// `--out`: created if needed, and writable, checked before any run so a
+/// suite never runs for hours only to fail at packing.
+pub fn usable_out(out: &Path) -> Result<PathBuf> {
+    let dir = absolute(out).with_context(|| format!("--out {}", out.display()))?;
+    writable(&dir)
+        .with_context(|| format!("--out {}: bundles cannot be written there", dir.display()))?;
+    Ok(dir)
+}
+
+/// `--run-dir`: absent or an empty folder (a folder holding a run is for
+/// `collect resume`), and writable.
+pub fn usable_run_dir(dir: &Path) -> Result<()> {
+    match std::fs::read_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = dir
+                .parent()
+                .filter(|p| !p.as_os_str().is_empty())
+                .unwrap_or(Path::new("."));
+            std::fs::create_dir_all(parent).with_context(|| {
+                format!("--run-dir {}: creating {}", dir.display(), parent.display())
+            })?;
+            writable(parent).with_context(|| format!("--run-dir {}", dir.display()))
+        }
+        Err(e) => Err(e).with_context(|| format!("--run-dir {}", dir.display())),
+        Ok(mut entries) => {
+            if entries.next().is_some() {
+                if dir.join(benchvm_format::rundir::META_PATH).exists() {
+                    bail!(
+                        "--run-dir {} already holds a run: finish it with `collect resume {}`, or choose another folder",
+                        dir.display(),
+                        dir.display()
+                    );
+                }
+                bail!(
+                    "--run-dir {} is not empty: give an empty or new folder",
+                    dir.display()
+                );
+            }
+            writable(dir).with_context(|| format!("--run-dir {}", dir.display()))
+        }
+    }
+}
+
+/// Proves a folder writable by creating and removing a file in it.
+fn writable(dir: &Path) -> Result<()> {
+    let probe = tempfile::Builder::new()
+        .prefix(".benchvm-write-check")
+        .tempfile_in(dir)
+        .map_err(|e| anyhow::anyhow!("not writable ({})", io_reason(&e)))?;
+    drop(probe);
+    Ok(())
+}
+
+/// An I/O error's reason without the repeated "(os error N)".
+fn io_reason(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    match text.find(" (os error") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
+pub fn absolute(path: &Path) -> Result<PathBuf> {
+    std::fs::create_dir_all(path).with_context(|| format!("creating {}", path.display()))?;
+    std::fs::canonicalize(path).with_context(|| format!("resolving {}", path.display()))
+}
+
+pub fn absolute_file(path: &Path) -> Result<PathBuf> {
+    std::fs::canonicalize(path).with_context(|| format!("resolving {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn xen_goes_to_the_lab_off_a_dom0() {
+        let all = names(&["native", "kvm", "xen"]);
+        let s = split(&all, XenHost::Auto, false).expect("split");
+        assert_eq!(s.local, names(&["native", "kvm"]));
+        assert!(s.xen_in_lab);
+        let s = split(&all, XenHost::Auto, true).expect("split");
+        assert_eq!(s.local, all);
+        assert!(!s.xen_in_lab);
+        let s = split(&all, XenHost::Lab, true).expect("split");
+        assert!(s.xen_in_lab);
+        let err = split(&all, XenHost::Dom0, false).expect_err("no dom0");
+        assert!(err.to_string().contains("--xen-host lab"), "{err}");
+        let s = split(&names(&["native"]), XenHost::Lab, false).expect("split");
+        assert!(!s.xen_in_lab, "no xen asked for");
+    }
+
+    #[test]
+    fn run_dir_must_be_new_or_empty() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fresh = dir.path().join("a/b");
+        usable_run_dir(&fresh).expect("absent is fine");
+        std::fs::create_dir_all(&fresh).expect("mkdir");
+        usable_run_dir(&fresh).expect("empty is fine");
+        std::fs::write(fresh.join("x"), b"").expect("write");
+        let err = usable_run_dir(&fresh).expect_err("not empty");
+        assert!(err.to_string().contains("is not empty"), "{err}");
+        std::fs::write(fresh.join("meta.json"), b"{}").expect("write");
+        let err = usable_run_dir(&fresh).expect_err("a run");
+        assert!(err.to_string().contains("collect resume"), "{err}");
+    }
+
+    #[test]
+    fn out_must_be_writable() {
+        if nix::unistd::geteuid().is_root() {
+            // root writes anywhere; a read-only bind would need a mount.
+            let err = usable_out(Path::new("/proc/benchvm-no")).expect_err("proc");
+            assert!(err.to_string().contains("--out /proc/benchvm-no"), "{err}");
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ro = dir.path().join("ro");
+        std::fs::create_dir(&ro).expect("mkdir");
+        let mut perm = std::fs::metadata(&ro).expect("meta").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perm, 0o555);
+        std::fs::set_permissions(&ro, perm).expect("chmod");
+        let err = usable_out(&ro).expect_err("read-only");
+        assert!(format!("{err:#}").contains("not writable"), "{err:#}");
+    }
+}
