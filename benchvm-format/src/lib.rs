@@ -21,6 +21,7 @@ pub mod path;
 pub mod read;
 pub mod rundir;
 pub mod sign;
+pub mod table;
 pub mod ustar;
 pub mod write;
 

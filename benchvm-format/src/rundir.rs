@@ -54,9 +54,9 @@ pub fn sources(run_dir: &Path) -> Result<(RunMeta, Vec<Source>), PackError> {
             walk(&path, &name, &mut sources)?;
         } else if name == METRICS_PATH && kind.is_file() {
             let bytes = fs::read(&path).map_err(PackError::io(&path))?;
-            metrics::parse(&bytes).map_err(|source| PackError::Metrics {
+            metrics::parse(&bytes).map_err(|error| PackError::Metrics {
                 path: path.clone(),
-                source,
+                error,
             })?;
             sources.push(Source {
                 path: name,
@@ -72,7 +72,7 @@ pub fn sources(run_dir: &Path) -> Result<(RunMeta, Vec<Source>), PackError> {
         let path = run_dir.join(METRICS_PATH);
         return Err(PackError::Io {
             path,
-            source: std::io::ErrorKind::NotFound.into(),
+            error: std::io::ErrorKind::NotFound.into(),
         });
     }
     Ok((meta, sources))
