@@ -35,10 +35,8 @@ fn extra(
         ));
     }
     if checks.rederive {
-        let n = crate::rederive::check(path, &options.limits)?;
-        lines.push(format!(
-            "re-derived {n} values from the raw tool output: all match"
-        ));
+        let done = crate::rederive::check(path, &options.limits)?;
+        lines.push(done.describe());
     }
     Ok(lines)
 }

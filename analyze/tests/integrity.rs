@@ -87,6 +87,9 @@ fn run_folder(dir: &Path) -> PathBuf {
             &serde_json::to_vec(&plan).expect("plan"),
         )
         .expect("plan");
+    folder
+        .write_file("config/suite.toml", SUITE.as_bytes())
+        .expect("suite");
     let fake = Fake::new("native")
         .answer(
             "sysbench",
@@ -100,6 +103,14 @@ fn run_folder(dir: &Path) -> PathBuf {
             Status::Ok,
             0.2,
         );
+    let mut summary = benchvm_format::EnvSummary::default();
+    summary.platforms.insert("native".into(), fake.facts());
+    folder
+        .write_file(
+            benchvm_format::env::SUMMARY_PATH,
+            &serde_json::to_vec(&summary).expect("summary"),
+        )
+        .expect("summary");
     let mut platforms: Vec<Box<dyn Platform>> = vec![Box::new(fake)];
     runner::execute(&plan, &mut platforms, None, &folder, &Default::default()).expect("runs");
     folder.finalize().expect("metrics");
@@ -121,7 +132,7 @@ fn rederive_passes_on_a_real_table_and_catches_an_edited_one() {
         .arg(&good));
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("re-derived 9 values from the raw tool output: all match"),
+        text(&out).contains("re-derived all 9 rows from the raw files (9 values parsed again)"),
         "{}",
         text(&out)
     );
@@ -165,7 +176,7 @@ fn rederive_passes_on_a_real_table_and_catches_an_edited_one() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let t = text(&out);
     assert!(
-        t.contains("cpu events_per_sec rep 2: the table says") && t.contains("rep-02"),
+        t.contains("(native overall cpu events_per_sec rep 2): value is") && t.contains("rep-02"),
         "{t}"
     );
 }
