@@ -91,7 +91,7 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
     )?;
     lap.done("report.md, figures, report.html");
     print_summary(&analysis, &docs);
-    println!("\nwritten to {}", out.display());
+    collect::outln!("\nwritten to {}", out.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -112,20 +112,20 @@ pub fn docs(a: &Analysis, table2: Option<&Table2>) -> Vec<render::Doc> {
 fn print_summary(a: &Analysis, docs: &[render::Doc]) {
     match docs.iter().find(|d| d.name == "table1") {
         Some(t) => {
-            println!("{}\n", t.title);
-            print!("{}", Markdown.render(t));
+            collect::outln!("{}\n", t.title);
+            collect::out!("{}", Markdown.render(t));
         }
         None => {
             if let Err(e) = &a.table1 {
-                println!("Table 1 not built: {e}");
+                collect::outln!("Table 1 not built: {e}");
             }
         }
     }
     if let Some(t) = docs.iter().find(|d| d.name == "table2") {
-        println!("\n{}\n", t.title);
-        print!("{}", Markdown.render(t));
+        collect::outln!("\n{}\n", t.title);
+        collect::out!("{}", Markdown.render(t));
     }
-    println!(
+    collect::outln!(
         "\n{} bundle(s) used, {} skipped; {} platform comparison(s); {} comparability difference(s); {} warning(s)",
         a.used.len(),
         a.skipped.len(),

@@ -54,7 +54,7 @@ pub fn run(paths: &[PathBuf], options: &LoadOptions, checks: &Checks) -> anyhow:
             Ok((loaded, lines)) => {
                 let count = |s: Status| loaded.rows.iter().filter(|r| r.status == s).count();
                 let content: u64 = loaded.bundle.manifest.files.iter().map(|f| f.size).sum();
-                println!(
+                collect::outln!(
                     "ok    {}\n      id {}\n      {} files, {} bytes of content, {} metric rows (ok {}, failed {}, dnr {})",
                     path.display(),
                     loaded.bundle.id,
@@ -66,17 +66,21 @@ pub fn run(paths: &[PathBuf], options: &LoadOptions, checks: &Checks) -> anyhow:
                     count(Status::Dnr),
                 );
                 for line in lines {
-                    println!("      {line}");
+                    collect::outln!("      {line}");
                 }
             }
             Err(err) => {
                 failed += 1;
-                println!("FAIL  {}\n      {err:#}", path.display());
+                collect::outln!(
+                    "FAIL  {}\n      {}",
+                    path.display(),
+                    collect::output::sentence(&err)
+                );
             }
         }
     }
     if failed > 0 {
-        eprintln!("{failed} of {} bundles failed verification", paths.len());
+        collect::errln!("{failed} of {} bundles failed verification", paths.len());
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)

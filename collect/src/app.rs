@@ -108,7 +108,7 @@ fn keygen(prefix: &Path) -> Result<()> {
         .with_context(|| format!("creating {} (it must not exist yet)", sk_path.display()))?;
     sk.write_all(secret.as_bytes())?;
     std::fs::write(&pk_path, public).with_context(|| format!("writing {}", pk_path.display()))?;
-    println!(
+    crate::outln!(
         "secret key {}\npublic key {}",
         sk_path.display(),
         pk_path.display()
@@ -130,7 +130,7 @@ fn sign(bundle: &Path, key: &Path) -> Result<()> {
         benchvm_format::sign::sign(&verified.manifest_bytes, &verified.manifest.label, &secret)?;
     let sig_path = benchvm_format::sign::signature_path(bundle);
     std::fs::write(&sig_path, sig).with_context(|| format!("writing {}", sig_path.display()))?;
-    println!(
+    crate::outln!(
         "signature {}\nid        {}",
         sig_path.display(),
         verified.id
@@ -139,9 +139,9 @@ fn sign(bundle: &Path, key: &Path) -> Result<()> {
 }
 
 pub fn print_packed(packed: &benchvm_format::rundir::Packed) {
-    println!("bundle {}", packed.path.display());
-    println!("id     {}", packed.id);
-    println!("       {} files, {} bytes", packed.files, packed.bytes);
+    crate::outln!("bundle {}", packed.path.display());
+    crate::outln!("id     {}", packed.id);
+    crate::outln!("       {} files, {} bytes", packed.files, packed.bytes);
 }
 
 pub fn commit() -> Option<String> {
@@ -190,8 +190,8 @@ fn run_xen_lab(a: &crate::cli::XenLabArgs) -> Result<()> {
     ])?;
     let done = crate::xen::lab::run(&settings)?;
     log::info!("lab files in {}", done.lab_dir.display());
-    println!("bundle {}", done.bundle.display());
-    println!("id     {}", done.id);
+    crate::outln!("bundle {}", done.bundle.display());
+    crate::outln!("id     {}", done.id);
     Ok(())
 }
 

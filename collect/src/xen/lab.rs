@@ -379,7 +379,7 @@ fn boot_and_run(s: &LabSettings, argv: &[String], lab_dir: &Path, serial: &Path)
             };
             // collect's own log in dom0, live.
             if ready && said.is_none() && !line.is_empty() {
-                eprintln!("dom0| {line}");
+                crate::errln!("dom0| {line}");
             }
             if let Some(s) = said {
                 let _ = tx.send(s);
