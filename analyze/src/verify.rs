@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use benchvm_format::input;
 use benchvm_format::metrics::Status;
 
 use crate::load::{load, LoadOptions};
@@ -26,9 +27,17 @@ fn extra(
     let mut lines = Vec::new();
     if let Some(key) = &checks.trusted_key {
         let sig_path = benchvm_format::sign::signature_path(path);
-        let sig = std::fs::read_to_string(&sig_path)
-            .map_err(|_| benchvm_format::sign::SignError::Missing(sig_path.clone()))?;
-        let signed = benchvm_format::sign::verify(&loaded.bundle.manifest_bytes, &sig, key)?;
+        let sig = input::read_text(&sig_path, input::SIGNATURE_CAP, "minisign signature").map_err(
+            |e| -> anyhow::Error {
+                if e.is_not_found() {
+                    benchvm_format::sign::SignError::Missing(sig_path.clone()).into()
+                } else {
+                    e.into()
+                }
+            },
+        )?;
+        let signed = benchvm_format::sign::verify(&loaded.bundle.manifest_bytes, &sig, key)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", sig_path.display()))?;
         lines.push(format!(
             "signed by key {} ({})",
             signed.key_id, signed.trusted_comment

@@ -249,3 +249,136 @@ fn signatures_round_trip_and_refuse_strangers_and_changes() {
         text(&out)
     );
 }
+
+/// Runs `cmd`, killing it when it takes longer than `limit`.
+fn run_within(cmd: &mut Command, limit: std::time::Duration) -> Output {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} still ran after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn signature_and_key_files_are_checked_before_they_are_trusted() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = run_folder(tmp.path());
+    let bundle = tmp.path().join("b.tar.zst");
+    pack(&root, &bundle);
+    let prefix = tmp.path().join("alice");
+    let out = run(Command::new(bin("collect"))
+        .args(["keygen", "--out"])
+        .arg(&prefix));
+    assert!(out.status.success(), "{}", text(&out));
+    let (secret, public) = (prefix.with_extension("key"), prefix.with_extension("pub"));
+
+    // The public key where the secret key is wanted, and the other way.
+    let out = run(Command::new(bin("collect"))
+        .arg("sign")
+        .arg(&bundle)
+        .arg("--key")
+        .arg(&public));
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("alice.pub: a minisign public key, where the secret key is wanted"),
+        "{t}"
+    );
+    assert!(!t.contains("failed to fill whole buffer"), "{t}");
+    let out = run(Command::new(bin("collect"))
+        .arg("sign")
+        .arg(&bundle)
+        .arg("--key")
+        .arg(&secret));
+    assert!(out.status.success(), "{}", text(&out));
+    let verify = |key: &Path| {
+        run_within(
+            Command::new(bin("analyze"))
+                .arg("verify")
+                .arg("--trusted-key")
+                .arg(key)
+                .arg(&bundle),
+            std::time::Duration::from_secs(20),
+        )
+    };
+    let t = text(&verify(&secret));
+    assert!(
+        t.contains("a minisign secret key, where the trusted public key is wanted"),
+        "{t}"
+    );
+    assert!(verify(&public).status.success());
+
+    // Trailing junk after the signature: nothing after it is signed.
+    let sig = benchvm_format::sign::signature_path(&bundle);
+    let good = std::fs::read(&sig).expect("sig");
+    std::fs::write(&sig, [good.as_slice(), b"more text\n"].concat()).expect("junk");
+    let out = verify(&public);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("a signature file holds 4 lines, this one 5"),
+        "{}",
+        text(&out)
+    );
+
+    // 200 MB of signature: refused by its size, before reading it.
+    std::fs::File::create(&sig)
+        .and_then(|f| f.set_len(200 << 20))
+        .expect("sparse");
+    let out = verify(&public);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("over 16384 bytes, more than a minisign signature ever holds"),
+        "{}",
+        text(&out)
+    );
+
+    // A FIFO nobody writes to: refused at once, not waited on forever.
+    std::fs::remove_file(&sig).expect("rm");
+    let made = Command::new("mkfifo").arg(&sig).status().expect("mkfifo");
+    assert!(made.success());
+    let out = verify(&public);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("a FIFO (named pipe), not a regular file (refused before reading it)"),
+        "{}",
+        text(&out)
+    );
+    let out = run_within(
+        Command::new(bin("analyze"))
+            .arg("verify")
+            .arg("--trusted-key")
+            .arg("/dev/zero")
+            .arg(&bundle),
+        std::time::Duration::from_secs(20),
+    );
+    assert!(
+        text(&out).contains("the trusted key /dev/zero: a character device, not a regular file"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_failure_says_each_cause_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = run(Command::new(bin("analyze"))
+        .arg("verify")
+        .arg(tmp.path().join("missing.tar.zst")));
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert_eq!(
+        t.matches("No such file or directory (os error 2)").count(),
+        1,
+        "{t}"
+    );
+}

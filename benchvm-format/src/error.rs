@@ -189,6 +189,8 @@ pub enum PackError {
     Meta { path: PathBuf, reason: String },
     #[error("the run's description cannot make a valid manifest: {0}")]
     Description(ManifestError),
+    #[error("{0}")]
+    Input(crate::input::InputError),
     #[error("{}: {error}", path.display())]
     Metrics { path: PathBuf, error: MetricsError },
     #[error("{}: {error} (the file changed while it was packed?)", path.display())]

@@ -15,6 +15,7 @@
 pub mod env;
 pub mod error;
 pub mod frame;
+pub mod input;
 pub mod manifest;
 pub mod metrics;
 pub mod path;

@@ -35,7 +35,8 @@ pub struct Packed {
 /// would be silently left out.
 pub fn sources(run_dir: &Path) -> Result<(RunMeta, Vec<Source>), PackError> {
     let meta_path = run_dir.join(META_PATH);
-    let text = fs::read(&meta_path).map_err(PackError::io(&meta_path))?;
+    let text = crate::input::read(&meta_path, crate::input::META_CAP, "run description")
+        .map_err(PackError::Input)?;
     let meta: RunMeta = serde_json::from_slice(&text).map_err(|e| PackError::Meta {
         path: meta_path.clone(),
         reason: e.to_string(),

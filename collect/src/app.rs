@@ -124,10 +124,14 @@ fn sign(bundle: &Path, key: &Path) -> Result<()> {
                 bundle.display()
             )
         })?;
-    let secret =
-        std::fs::read_to_string(key).with_context(|| format!("reading {}", key.display()))?;
+    let secret = benchvm_format::input::read_text(
+        key,
+        benchvm_format::input::KEY_CAP,
+        "minisign secret key",
+    )?;
     let sig =
-        benchvm_format::sign::sign(&verified.manifest_bytes, &verified.manifest.label, &secret)?;
+        benchvm_format::sign::sign(&verified.manifest_bytes, &verified.manifest.label, &secret)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", key.display()))?;
     let sig_path = benchvm_format::sign::signature_path(bundle);
     std::fs::write(&sig_path, sig).with_context(|| format!("writing {}", sig_path.display()))?;
     crate::outln!(

@@ -74,8 +74,8 @@ impl Rederived {
     pub fn describe(&self) -> String {
         if self.imported {
             return format!(
-                "imported again from its kept source: all {} rows match ({} values)",
-                self.rows, self.values
+                "re-derived {} values from the kept source, imported again: all {} rows match",
+                self.values, self.rows
             );
         }
         format!(

@@ -125,11 +125,13 @@ pub fn locate(name_or_path: &str, suites_dir: &Path) -> PathBuf {
 
 /// Reads and validates a suite file.
 pub fn load(path: &Path) -> Result<Suite, SuiteError> {
-    let source = std::fs::read_to_string(path).map_err(|e| SuiteError {
-        file: path.to_path_buf(),
-        key: "(file)".into(),
-        reason: e.to_string(),
-    })?;
+    let source =
+        benchvm_format::input::read_text(path, benchvm_format::input::SUITE_CAP, "suite file")
+            .map_err(|e| SuiteError {
+                file: path.to_path_buf(),
+                key: "(file)".into(),
+                reason: e.why(),
+            })?;
     parse(&source, path)
 }
 
@@ -141,7 +143,7 @@ pub fn parse(source: &str, path: &Path) -> Result<Suite, SuiteError> {
         reason,
     };
     let raw: RawSuite = toml::from_str(source).map_err(|e| {
-        let reason = e.message().to_owned();
+        let reason = in_words(e.message());
         let key = e
             .span()
             .map(|s| format!("line {}", source[..s.start].lines().count().max(1)))
@@ -234,6 +236,25 @@ pub fn parse(source: &str, path: &Path) -> Result<Suite, SuiteError> {
     })
 }
 
+/// A TOML error message with serde's type names in words: `integer
+/// `4294967296`, expected u32` says which numbers fit.
+fn in_words(message: &str) -> String {
+    [
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        (
+            "expected u64",
+            "expected a whole number from 0 to 18446744073709551615",
+        ),
+        ("expected f64", "expected a number"),
+        ("expected usize", "expected a whole number"),
+    ]
+    .iter()
+    .fold(message.to_owned(), |m, (from, to)| m.replace(from, to))
+}
+
 /// Checks a platform list (also used for `--platform`).
 pub fn check_platforms(platforms: &[String]) -> Result<(), String> {
     if platforms.is_empty() {
@@ -295,10 +316,16 @@ fn workload_entry(
                         "must be a non-negative integer".to_owned(),
                     )
                 })?;
-            let n32 = u32::try_from(n).unwrap_or(u32::MAX);
+            // A count too large for the schedule is reported as given.
+            let count = || {
+                u32::try_from(n).map_err(|_| {
+                    let range = if slot == 0 { "1-1000" } else { "0-100" };
+                    (format!(".{key}"), format!("{n} is outside {range}"))
+                })
+            };
             match slot {
-                0 => schedule.repetitions = n32,
-                1 => schedule.warmups = n32,
+                0 => schedule.repetitions = count()?,
+                1 => schedule.warmups = count()?,
                 _ => schedule.deadline_s = n,
             }
         }
@@ -324,6 +351,64 @@ mod tests {
             .join("../suites")
             .join(format!("{name}.toml"));
         load(&path).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A one-workload native suite with `defaults` and `workload` keys added.
+    fn suite_with(defaults: &str, workload: &str) -> String {
+        format!(
+            "name = \"s\"\nplatforms = [\"native\"]\n[defaults]\n{defaults}\ndeadline_s = 60\n\
+             [experiments.overall]\nworkloads = [\"c\"]\n[workloads.c]\nkind = \"sysbench-cpu\"\n\
+             max_prime = 100\nevents = 10\n{workload}\n"
+        )
+    }
+
+    #[test]
+    fn huge_counts_are_reported_as_given() {
+        let path = Path::new("s.toml");
+        let err = |text: &str| parse(text, path).expect_err(text).to_string();
+        let e = err(&suite_with(
+            "repetitions = 1\nwarmups = 0",
+            "repetitions = 4294967296",
+        ));
+        assert!(
+            e.ends_with("workloads.c.repetitions: 4294967296 is outside 1-1000"),
+            "{e}"
+        );
+        let e = err(&suite_with(
+            "repetitions = 1\nwarmups = 0",
+            "warmups = 4294967297",
+        ));
+        assert!(
+            e.ends_with("workloads.c.warmups: 4294967297 is outside 0-100"),
+            "{e}"
+        );
+        let e = err(&suite_with("repetitions = 4294967296\nwarmups = 0", ""));
+        assert!(
+            e.ends_with("line 4: invalid value: integer `4294967296`, expected a whole number from 0 to 4294967295"),
+            "{e}"
+        );
+        parse(&suite_with("repetitions = 1\nwarmups = 0", ""), path).expect("the base is sound");
+    }
+
+    #[test]
+    fn only_a_small_regular_file_is_a_suite() {
+        let e = load(Path::new("/dev/zero"))
+            .expect_err("a device")
+            .to_string();
+        assert!(
+            e.contains("/dev/zero: (file): a character device, not a regular file"),
+            "{e}"
+        );
+        let dir = tempfile::tempdir().expect("tempdir");
+        let big = dir.path().join("big.toml");
+        std::fs::File::create(&big)
+            .and_then(|f| f.set_len(2 << 20))
+            .expect("sparse");
+        let e = load(&big).expect_err("too large").to_string();
+        assert!(
+            e.contains("over 1048576 bytes, more than a suite file ever holds"),
+            "{e}"
+        );
     }
 
     #[test]
