@@ -62,7 +62,9 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
             .reports_dir
             .join(report_name(&analysis.used_bundles()))
     });
-    fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    // Written whole into a fresh folder, then swapped into place.
+    let staging = crate::report_dir::Staging::new(&out)?;
+    let out = staging.path().to_path_buf();
     let table2 = table2::build(&analysis.frame)?;
     if let Some(t) = &table2 {
         for w in &t.warnings {
@@ -90,6 +92,7 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
         &render::html::from_analysis(&analysis, &docs, &figures),
     )?;
     lap.done("report.md, figures, report.html");
+    let out = staging.commit()?;
     print_summary(&analysis, &docs);
     collect::outln!("\nwritten to {}", out.display());
     Ok(ExitCode::SUCCESS)

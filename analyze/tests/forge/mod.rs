@@ -125,11 +125,37 @@ fn meta(platforms: &[&str]) -> RunMeta {
     }
 }
 
+/// The scalability experiment alone: N = 1 and 2 guests.
+const SCALABILITY_SUITE: &str = r#"
+name = "forgery-guests"
+platforms = ["kvm"]
+[defaults]
+repetitions = 1
+warmups = 0
+deadline_s = 60
+[experiments.scalability]
+workload = "compile"
+n_guests = [1, 2]
+[workloads.compile]
+kind = "tools-compile"
+tool = "gpio"
+"#;
+
+/// kvm (TCG) running the scalability experiment.
+pub fn kvm_scalability_run(dir: &Path) -> PathBuf {
+    let fake = Fake::new("kvm").answer("make", "", Status::Ok, 12.5);
+    fake_run_of(&dir.join("run"), fake, SCALABILITY_SUITE)
+}
+
 /// A run folder the real runner writes on the fake `platform`, with the
 /// suite, plan and environment summary collect writes beside it.
 fn fake_run(root: &Path, fake: Fake) -> PathBuf {
+    fake_run_of(root, fake, GUEST_SUITE)
+}
+
+fn fake_run_of(root: &Path, fake: Fake, text: &str) -> PathBuf {
     let name = fake.name;
-    let suite = suite::parse(GUEST_SUITE, Path::new("forgery-guests.toml")).expect("suite");
+    let suite = suite::parse(text, Path::new("forgery-guests.toml")).expect("suite");
     let plan = plan::build(&suite, &[name.to_owned()]);
     let start = Record::Start {
         collect_version: "0.1.0".into(),
@@ -139,7 +165,7 @@ fn fake_run(root: &Path, fake: Fake) -> PathBuf {
     };
     let folder = RunFolder::create(root, &meta(&[name]), &start).expect("folder");
     let write = |path: &str, bytes: &[u8]| folder.write_file(path, bytes).expect(path);
-    write("config/suite.toml", GUEST_SUITE.as_bytes());
+    write("config/suite.toml", text.as_bytes());
     write(
         "config/plan.json",
         &serde_json::to_vec_pretty(&plan).expect("plan"),
