@@ -293,3 +293,35 @@ fn an_emulated_xen_host_cannot_claim_bare_metal() {
         "config/xen/dom0-cmdline.txt has benchvm.lab=qemu-tcg",
     ]);
 }
+
+#[test]
+fn a_failed_run_must_say_why() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = native_copy(tmp.path());
+    // Rep 2 turned into a failure that hides its reason: table and
+    // run.json agree, but a failed run without a reason accounts for
+    // nothing.
+    edit_json(&root.join("runs/native/overall/cpu/rep-02/run.json"), |v| {
+        v["outcome"]["status"] = "failed".into();
+        v["outcome"]["wall_s"] = serde_json::Value::Null;
+    });
+    edit_rows(&root, |r| {
+        if r.workload == "cpu" && r.repetition == 2 {
+            r.status = benchvm_format::metrics::Status::Failed;
+            r.value = None;
+        }
+    });
+    rederive(&pack(&root)).refused(&[
+        "runs/native/overall/cpu/rep-02/run.json: the run is failed but gives no reason",
+    ]);
+    edit_json(&root.join("runs/native/overall/cpu/rep-02/run.json"), |v| {
+        v["outcome"]["reason"] = "exit status 1".into();
+    });
+    let out = rederive(&pack(&root));
+    assert!(
+        out.ok,
+        "a failed run with its reason is accounted for: {}",
+        out.text
+    );
+    assert!(out.text.contains("(7 ok, 1 failed, 0 dnr)"), "{}", out.text);
+}
