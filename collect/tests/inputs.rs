@@ -150,3 +150,59 @@ fn an_error_says_each_cause_once() {
         "{text}"
     );
 }
+
+/// A one-workload native suite with `defaults` and `workload` keys added.
+fn suite_with(defaults: &str, workload: &str) -> String {
+    format!(
+        "name = \"s\"\nplatforms = [\"native\"]\n[defaults]\n{defaults}\ndeadline_s = 60\n\
+         [experiments.overall]\nworkloads = [\"c\"]\n[workloads.c]\nkind = \"sysbench-cpu\"\n\
+         max_prime = 100\nevents = 10\n{workload}\n"
+    )
+}
+
+#[test]
+fn huge_counts_are_reported_as_given() {
+    use collect::suite::parse;
+    let path = Path::new("s.toml");
+    let err = |text: &str| parse(text, path).expect_err(text).to_string();
+    let e = err(&suite_with(
+        "repetitions = 1\nwarmups = 0",
+        "repetitions = 4294967296",
+    ));
+    assert!(
+        e.ends_with("workloads.c.repetitions: 4294967296 is outside 1-1000"),
+        "{e}"
+    );
+    let e = err(&suite_with(
+        "repetitions = 1\nwarmups = 0",
+        "warmups = 4294967297",
+    ));
+    assert!(
+        e.ends_with("workloads.c.warmups: 4294967297 is outside 0-100"),
+        "{e}"
+    );
+    let e = err(&suite_with("repetitions = 4294967296\nwarmups = 0", ""));
+    assert!(
+        e.ends_with(
+            "line 4: invalid value: integer `4294967296`, expected a whole number from 0 to 4294967295"
+        ),
+        "{e}"
+    );
+    parse(&suite_with("repetitions = 1\nwarmups = 0", ""), path).expect("the base is sound");
+}
+
+#[test]
+fn a_suite_file_over_its_cap_is_refused_unread() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let big = dir.path().join("big.toml");
+    std::fs::File::create(&big)
+        .and_then(|f| f.set_len(2 << 20))
+        .expect("sparse");
+    let e = collect::suite::load(&big)
+        .expect_err("too large")
+        .to_string();
+    assert!(
+        e.contains("over 1048576 bytes, more than a suite file ever holds"),
+        "{e}"
+    );
+}

@@ -353,64 +353,6 @@ mod tests {
         load(&path).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// A one-workload native suite with `defaults` and `workload` keys added.
-    fn suite_with(defaults: &str, workload: &str) -> String {
-        format!(
-            "name = \"s\"\nplatforms = [\"native\"]\n[defaults]\n{defaults}\ndeadline_s = 60\n\
-             [experiments.overall]\nworkloads = [\"c\"]\n[workloads.c]\nkind = \"sysbench-cpu\"\n\
-             max_prime = 100\nevents = 10\n{workload}\n"
-        )
-    }
-
-    #[test]
-    fn huge_counts_are_reported_as_given() {
-        let path = Path::new("s.toml");
-        let err = |text: &str| parse(text, path).expect_err(text).to_string();
-        let e = err(&suite_with(
-            "repetitions = 1\nwarmups = 0",
-            "repetitions = 4294967296",
-        ));
-        assert!(
-            e.ends_with("workloads.c.repetitions: 4294967296 is outside 1-1000"),
-            "{e}"
-        );
-        let e = err(&suite_with(
-            "repetitions = 1\nwarmups = 0",
-            "warmups = 4294967297",
-        ));
-        assert!(
-            e.ends_with("workloads.c.warmups: 4294967297 is outside 0-100"),
-            "{e}"
-        );
-        let e = err(&suite_with("repetitions = 4294967296\nwarmups = 0", ""));
-        assert!(
-            e.ends_with("line 4: invalid value: integer `4294967296`, expected a whole number from 0 to 4294967295"),
-            "{e}"
-        );
-        parse(&suite_with("repetitions = 1\nwarmups = 0", ""), path).expect("the base is sound");
-    }
-
-    #[test]
-    fn only_a_small_regular_file_is_a_suite() {
-        let e = load(Path::new("/dev/zero"))
-            .expect_err("a device")
-            .to_string();
-        assert!(
-            e.contains("/dev/zero: (file): a character device, not a regular file"),
-            "{e}"
-        );
-        let dir = tempfile::tempdir().expect("tempdir");
-        let big = dir.path().join("big.toml");
-        std::fs::File::create(&big)
-            .and_then(|f| f.set_len(2 << 20))
-            .expect("sparse");
-        let e = load(&big).expect_err("too large").to_string();
-        assert!(
-            e.contains("over 1048576 bytes, more than a suite file ever holds"),
-            "{e}"
-        );
-    }
-
     #[test]
     fn shipped_suites_carry_the_scalability_experiment_at_their_size() {
         for (name, ns) in [
