@@ -164,9 +164,12 @@ impl Cli {
             } => {
                 let trusted_key = trusted_key
                     .map(|p| {
-                        std::fs::read_to_string(&p).map_err(|e| {
-                            anyhow::anyhow!("reading the trusted key {}: {e}", p.display())
-                        })
+                        benchvm_format::input::read_text(
+                            &p,
+                            benchvm_format::input::KEY_CAP,
+                            "minisign public key",
+                        )
+                        .map_err(|e| anyhow::anyhow!("the trusted key {e}"))
                     })
                     .transpose()?;
                 crate::verify::run(

@@ -346,14 +346,14 @@ pub fn run(s: &CompareSettings) -> anyhow::Result<std::process::ExitCode> {
                 .join(" vs ")
         );
     }
-    print!("{}", s.format.render(&doc));
+    collect::out!("{}", s.format.render(&doc));
     if let Some(out) = &s.out {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
         for d in [&doc, &guard_doc] {
             crate::render::write_all(out, d)
                 .with_context(|| format!("writing {} in {}", d.name, out.display()))?;
         }
-        eprintln!("written to {}", out.display());
+        collect::errln!("written to {}", out.display());
     }
     if rows.is_empty() {
         log::warn!("the two sets share no (platform, workload, metric) with ok values");

@@ -102,20 +102,20 @@ fn shown(v: &Option<String>, field: &str) -> String {
 pub fn run(a: &Path, b: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
     let la = load(a, options).with_context(|| format!("{} failed verification", a.display()))?;
     let lb = load(b, options).with_context(|| format!("{} failed verification", b.display()))?;
-    println!("A {}  {}", la.bundle.id.short(), a.display());
-    println!("B {}  {}", lb.bundle.id.short(), b.display());
+    collect::outln!("A {}  {}", la.bundle.id.short(), a.display());
+    collect::outln!("B {}  {}", lb.bundle.id.short(), b.display());
     let found = changes(&la, &lb);
     if found.is_empty() {
-        println!(
+        collect::outln!(
             "\nsame environment: every manifest fact, summary field and env/ file is identical"
         );
         return Ok(ExitCode::SUCCESS);
     }
-    println!("\n{} difference(s):", found.len());
+    collect::outln!("\n{} difference(s):", found.len());
     let width = found.iter().map(|c| c.field.len()).max().unwrap_or(0);
     for c in &found {
-        println!("  {:<width$}  A {}", c.field, shown(&c.a, &c.field));
-        println!("  {:<width$}  B {}", "", shown(&c.b, &c.field));
+        collect::outln!("  {:<width$}  A {}", c.field, shown(&c.a, &c.field));
+        collect::outln!("  {:<width$}  B {}", "", shown(&c.b, &c.field));
     }
     Ok(ExitCode::from(1))
 }

@@ -14,6 +14,7 @@ pub mod load;
 pub mod rederive;
 pub mod render;
 pub mod report;
+pub mod report_dir;
 pub mod samples;
 pub mod scalability;
 pub mod show;

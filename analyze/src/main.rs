@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     match analyze::cli::Cli::parse().run() {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            collect::errln!("error: {}", collect::output::sentence(&err));
             ExitCode::from(2)
         }
     }

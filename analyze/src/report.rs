@@ -62,7 +62,9 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
             .reports_dir
             .join(report_name(&analysis.used_bundles()))
     });
-    fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    // Written whole into a fresh folder, then swapped into place.
+    let staging = crate::report_dir::Staging::new(&out)?;
+    let out = staging.path().to_path_buf();
     let table2 = table2::build(&analysis.frame)?;
     if let Some(t) = &table2 {
         for w in &t.warnings {
@@ -90,8 +92,9 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
         &render::html::from_analysis(&analysis, &docs, &figures),
     )?;
     lap.done("report.md, figures, report.html");
+    let out = staging.commit()?;
     print_summary(&analysis, &docs);
-    println!("\nwritten to {}", out.display());
+    collect::outln!("\nwritten to {}", out.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -112,20 +115,20 @@ pub fn docs(a: &Analysis, table2: Option<&Table2>) -> Vec<render::Doc> {
 fn print_summary(a: &Analysis, docs: &[render::Doc]) {
     match docs.iter().find(|d| d.name == "table1") {
         Some(t) => {
-            println!("{}\n", t.title);
-            print!("{}", Markdown.render(t));
+            collect::outln!("{}\n", t.title);
+            collect::out!("{}", Markdown.render(t));
         }
         None => {
             if let Err(e) = &a.table1 {
-                println!("Table 1 not built: {e}");
+                collect::outln!("Table 1 not built: {e}");
             }
         }
     }
     if let Some(t) = docs.iter().find(|d| d.name == "table2") {
-        println!("\n{}\n", t.title);
-        print!("{}", Markdown.render(t));
+        collect::outln!("\n{}\n", t.title);
+        collect::out!("{}", Markdown.render(t));
     }
-    println!(
+    collect::outln!(
         "\n{} bundle(s) used, {} skipped; {} platform comparison(s); {} comparability difference(s); {} warning(s)",
         a.used.len(),
         a.skipped.len(),

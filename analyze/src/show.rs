@@ -14,17 +14,17 @@ pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
         load(path, options).with_context(|| format!("{} failed verification", path.display()))?;
     let m = &loaded.bundle.manifest;
     let s = &loaded.summary;
-    println!("bundle    {}", path.display());
-    println!("id        {}", loaded.bundle.id);
-    println!("label     {}", m.label);
-    println!("host      {}", m.host);
-    println!("created   {}", m.created);
-    println!("suite     {}", m.suite);
-    println!("platforms {}", m.platforms.join(", "));
+    collect::outln!("bundle    {}", path.display());
+    collect::outln!("id        {}", loaded.bundle.id);
+    collect::outln!("label     {}", m.label);
+    collect::outln!("host      {}", m.host);
+    collect::outln!("created   {}", m.created);
+    collect::outln!("suite     {}", m.suite);
+    collect::outln!("platforms {}", m.platforms.join(", "));
     let commit = m.tool.git_commit.as_deref().unwrap_or("unknown commit");
-    println!("tool      {} {} ({commit})", m.tool.name, m.tool.version);
-    println!();
-    println!("runs by status (metric rows):");
+    collect::outln!("tool      {} {} ({commit})", m.tool.name, m.tool.version);
+    collect::outln!();
+    collect::outln!("runs by status (metric rows):");
     let mut counts: BTreeMap<(String, String, String), [usize; 3]> = BTreeMap::new();
     for row in &loaded.rows {
         let key = (
@@ -39,15 +39,22 @@ pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
         };
         counts.entry(key).or_default()[slot] += 1;
     }
-    println!(
+    collect::outln!(
         "  {:<10} {:<8} {:<12} {:>6} {:>6} {:>6}",
-        "platform", "accel", "experiment", "ok", "failed", "dnr"
+        "platform",
+        "accel",
+        "experiment",
+        "ok",
+        "failed",
+        "dnr"
     );
     for ((platform, accel, experiment), [ok, failed, dnr]) in &counts {
-        println!("  {platform:<10} {accel:<8} {experiment:<12} {ok:>6} {failed:>6} {dnr:>6}");
+        collect::outln!(
+            "  {platform:<10} {accel:<8} {experiment:<12} {ok:>6} {failed:>6} {dnr:>6}"
+        );
     }
-    println!();
-    println!("environment:");
+    collect::outln!();
+    collect::outln!("environment:");
     let facts = [
         ("cpu", format!("{} ({} CPUs)", s.cpu_model, s.cpus)),
         ("memory", format!("{} MiB", s.mem_total_kib / 1024)),
@@ -68,15 +75,15 @@ pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
         ),
     ];
     for (name, value) in facts {
-        println!("  {name:<13} {value}");
+        collect::outln!("  {name:<13} {value}");
     }
     for (tool, version) in &s.tools {
-        println!("  {:<13} {version}", format!("tool {tool}"));
+        collect::outln!("  {:<13} {version}", format!("tool {tool}"));
     }
     for (platform, facts) in &s.platforms {
-        println!("  platform {platform}:");
+        collect::outln!("  platform {platform}:");
         for (k, v) in facts {
-            println!("    {k:<18} {v}");
+            collect::outln!("    {k:<18} {v}");
         }
     }
     Ok(ExitCode::SUCCESS)

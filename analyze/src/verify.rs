@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use benchvm_format::input;
 use benchvm_format::metrics::Status;
 
 use crate::load::{load, LoadOptions};
@@ -26,19 +27,25 @@ fn extra(
     let mut lines = Vec::new();
     if let Some(key) = &checks.trusted_key {
         let sig_path = benchvm_format::sign::signature_path(path);
-        let sig = std::fs::read_to_string(&sig_path)
-            .map_err(|_| benchvm_format::sign::SignError::Missing(sig_path.clone()))?;
-        let signed = benchvm_format::sign::verify(&loaded.bundle.manifest_bytes, &sig, key)?;
+        let sig = input::read_text(&sig_path, input::SIGNATURE_CAP, "minisign signature").map_err(
+            |e| -> anyhow::Error {
+                if e.is_not_found() {
+                    benchvm_format::sign::SignError::Missing(sig_path.clone()).into()
+                } else {
+                    e.into()
+                }
+            },
+        )?;
+        let signed = benchvm_format::sign::verify(&loaded.bundle.manifest_bytes, &sig, key)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", sig_path.display()))?;
         lines.push(format!(
             "signed by key {} ({})",
             signed.key_id, signed.trusted_comment
         ));
     }
     if checks.rederive {
-        let n = crate::rederive::check(path, &options.limits)?;
-        lines.push(format!(
-            "re-derived {n} values from the raw tool output: all match"
-        ));
+        let done = crate::rederive::check(path, &options.limits)?;
+        lines.push(done.describe());
     }
     Ok(lines)
 }
@@ -56,7 +63,7 @@ pub fn run(paths: &[PathBuf], options: &LoadOptions, checks: &Checks) -> anyhow:
             Ok((loaded, lines)) => {
                 let count = |s: Status| loaded.rows.iter().filter(|r| r.status == s).count();
                 let content: u64 = loaded.bundle.manifest.files.iter().map(|f| f.size).sum();
-                println!(
+                collect::outln!(
                     "ok    {}\n      id {}\n      {} files, {} bytes of content, {} metric rows (ok {}, failed {}, dnr {})",
                     path.display(),
                     loaded.bundle.id,
@@ -68,17 +75,21 @@ pub fn run(paths: &[PathBuf], options: &LoadOptions, checks: &Checks) -> anyhow:
                     count(Status::Dnr),
                 );
                 for line in lines {
-                    println!("      {line}");
+                    collect::outln!("      {line}");
                 }
             }
             Err(err) => {
                 failed += 1;
-                println!("FAIL  {}\n      {err:#}", path.display());
+                collect::outln!(
+                    "FAIL  {}\n      {}",
+                    path.display(),
+                    collect::output::sentence(&err)
+                );
             }
         }
     }
     if failed > 0 {
-        eprintln!("{failed} of {} bundles failed verification", paths.len());
+        collect::errln!("{failed} of {} bundles failed verification", paths.len());
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)

@@ -87,6 +87,9 @@ fn run_folder(dir: &Path) -> PathBuf {
             &serde_json::to_vec(&plan).expect("plan"),
         )
         .expect("plan");
+    folder
+        .write_file("config/suite.toml", SUITE.as_bytes())
+        .expect("suite");
     let fake = Fake::new("native")
         .answer(
             "sysbench",
@@ -100,6 +103,14 @@ fn run_folder(dir: &Path) -> PathBuf {
             Status::Ok,
             0.2,
         );
+    let mut summary = benchvm_format::EnvSummary::default();
+    summary.platforms.insert("native".into(), fake.facts());
+    folder
+        .write_file(
+            benchvm_format::env::SUMMARY_PATH,
+            &serde_json::to_vec(&summary).expect("summary"),
+        )
+        .expect("summary");
     let mut platforms: Vec<Box<dyn Platform>> = vec![Box::new(fake)];
     runner::execute(&plan, &mut platforms, None, &folder, &Default::default()).expect("runs");
     folder.finalize().expect("metrics");
@@ -121,7 +132,7 @@ fn rederive_passes_on_a_real_table_and_catches_an_edited_one() {
         .arg(&good));
     assert!(out.status.success(), "{}", text(&out));
     assert!(
-        text(&out).contains("re-derived 9 values from the raw tool output: all match"),
+        text(&out).contains("re-derived all 9 rows from the raw files (9 values parsed again)"),
         "{}",
         text(&out)
     );
@@ -165,7 +176,7 @@ fn rederive_passes_on_a_real_table_and_catches_an_edited_one() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let t = text(&out);
     assert!(
-        t.contains("cpu events_per_sec rep 2: the table says") && t.contains("rep-02"),
+        t.contains("(native overall cpu events_per_sec rep 2): value is") && t.contains("rep-02"),
         "{t}"
     );
 }
@@ -236,5 +247,138 @@ fn signatures_round_trip_and_refuse_strangers_and_changes() {
         !out.status.success() && text(&out).contains("does not match this manifest"),
         "{}",
         text(&out)
+    );
+}
+
+/// Runs `cmd`, killing it when it takes longer than `limit`.
+fn run_within(cmd: &mut Command, limit: std::time::Duration) -> Output {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = std::time::Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} still ran after {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn signature_and_key_files_are_checked_before_they_are_trusted() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = run_folder(tmp.path());
+    let bundle = tmp.path().join("b.tar.zst");
+    pack(&root, &bundle);
+    let prefix = tmp.path().join("alice");
+    let out = run(Command::new(bin("collect"))
+        .args(["keygen", "--out"])
+        .arg(&prefix));
+    assert!(out.status.success(), "{}", text(&out));
+    let (secret, public) = (prefix.with_extension("key"), prefix.with_extension("pub"));
+
+    // The public key where the secret key is wanted, and the other way.
+    let out = run(Command::new(bin("collect"))
+        .arg("sign")
+        .arg(&bundle)
+        .arg("--key")
+        .arg(&public));
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert!(
+        t.contains("alice.pub: a minisign public key, where the secret key is wanted"),
+        "{t}"
+    );
+    assert!(!t.contains("failed to fill whole buffer"), "{t}");
+    let out = run(Command::new(bin("collect"))
+        .arg("sign")
+        .arg(&bundle)
+        .arg("--key")
+        .arg(&secret));
+    assert!(out.status.success(), "{}", text(&out));
+    let verify = |key: &Path| {
+        run_within(
+            Command::new(bin("analyze"))
+                .arg("verify")
+                .arg("--trusted-key")
+                .arg(key)
+                .arg(&bundle),
+            std::time::Duration::from_secs(20),
+        )
+    };
+    let t = text(&verify(&secret));
+    assert!(
+        t.contains("a minisign secret key, where the trusted public key is wanted"),
+        "{t}"
+    );
+    assert!(verify(&public).status.success());
+
+    // Trailing junk after the signature: nothing after it is signed.
+    let sig = benchvm_format::sign::signature_path(&bundle);
+    let good = std::fs::read(&sig).expect("sig");
+    std::fs::write(&sig, [good.as_slice(), b"more text\n"].concat()).expect("junk");
+    let out = verify(&public);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("a signature file holds 4 lines, this one 5"),
+        "{}",
+        text(&out)
+    );
+
+    // 200 MB of signature: refused by its size, before reading it.
+    std::fs::File::create(&sig)
+        .and_then(|f| f.set_len(200 << 20))
+        .expect("sparse");
+    let out = verify(&public);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("over 16384 bytes, more than a minisign signature ever holds"),
+        "{}",
+        text(&out)
+    );
+
+    // A FIFO nobody writes to: refused at once, not waited on forever.
+    std::fs::remove_file(&sig).expect("rm");
+    let made = Command::new("mkfifo").arg(&sig).status().expect("mkfifo");
+    assert!(made.success());
+    let out = verify(&public);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("a FIFO (named pipe), not a regular file (refused before reading it)"),
+        "{}",
+        text(&out)
+    );
+    let out = run_within(
+        Command::new(bin("analyze"))
+            .arg("verify")
+            .arg("--trusted-key")
+            .arg("/dev/zero")
+            .arg(&bundle),
+        std::time::Duration::from_secs(20),
+    );
+    assert!(
+        text(&out).contains("the trusted key /dev/zero: a character device, not a regular file"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn a_failure_says_each_cause_once() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = run(Command::new(bin("analyze"))
+        .arg("verify")
+        .arg(tmp.path().join("missing.tar.zst")));
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert_eq!(
+        t.matches("No such file or directory (os error 2)").count(),
+        1,
+        "{t}"
     );
 }

@@ -43,7 +43,7 @@ fn meta() -> RunMeta {
         created: "2026-01-01T00:00:00Z".into(),
         host: "test".into(),
         suite: "fake-scalability".into(),
-        platforms: vec!["kvm".into()],
+        platforms: vec!["native".into(), "kvm".into()],
         label: "fake scalability".into(),
     }
 }
@@ -81,9 +81,24 @@ fn a_crashed_guest_is_dnr_from_the_platform_to_the_figure() {
             &serde_json::to_vec_pretty(&plan).expect("plan json"),
         )
         .expect("plan");
+    folder
+        .write_file("config/suite.toml", SUITE.as_bytes())
+        .expect("suite");
+    // A kvm platform as on a machine without KVM: TCG guests, each leaving
+    // its boot.json, console and QEMU command line as the real one does.
     let fake = Fake::new("kvm")
+        .recording(folder.root())
+        .expect("recording")
         .answer("make", "", Status::Ok, 12.5)
         .crash_guest(2);
+    let mut summary = benchvm_format::EnvSummary::default();
+    summary.platforms.insert("kvm".into(), fake.facts());
+    folder
+        .write_file(
+            benchvm_format::env::SUMMARY_PATH,
+            &serde_json::to_vec_pretty(&summary).expect("summary"),
+        )
+        .expect("summary");
     let mut platforms: Vec<Box<dyn Platform>> = vec![Box::new(fake)];
     let totals = runner::execute(&plan, &mut platforms, None, &folder, &Default::default())
         .expect("execute");
@@ -141,7 +156,7 @@ fn a_crashed_guest_is_dnr_from_the_platform_to_the_figure() {
     .expect("report");
     // The raw logs re-derive the table, guest by guest.
     let checked = analyze::rederive::check(&packed.path, &Default::default()).expect("rederive");
-    assert_eq!(checked, 5);
+    assert_eq!((checked.rows, checked.values, checked.dnr), (7, 5, 2));
 
     let csv = std::fs::read_to_string(out.join("scalability.csv")).expect("csv");
     assert!(csv.starts_with(
@@ -158,7 +173,7 @@ fn a_crashed_guest_is_dnr_from_the_platform_to_the_figure() {
     let md = std::fs::read_to_string(out.join("scalability.md")).expect("md");
     assert!(md.contains("| DNR | DNR |"), "{md}");
 
-    let svg = std::fs::read_to_string(out.join("figures/scalability-kvm.svg")).expect("svg");
+    let svg = std::fs::read_to_string(out.join("figures/scalability-kvm-tcg.svg")).expect("svg");
     let labels = texts(&svg);
     for label in ["N = 1", "N = 2", "N = 4", "1 DNR"] {
         assert!(
@@ -172,7 +187,7 @@ fn a_crashed_guest_is_dnr_from_the_platform_to_the_figure() {
         2 * (2 + 1),
         "{svg}"
     );
-    assert!(out.join("figures/scalability-kvm.png").exists());
+    assert!(out.join("figures/scalability-kvm-tcg.png").exists());
     let mean = std::fs::read_to_string(out.join("figures/scalability-mean.svg")).expect("mean");
     assert!(
         texts(&mean).iter().any(|t| t == "1 DNR"),

@@ -58,13 +58,25 @@ pub enum ManifestError {
     #[error("not valid UTF-8")]
     Utf8,
     #[error("invalid JSON: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
     #[error("`format` is {0:?}, expected \"benchvm-bundle\"")]
     WrongFormat(String),
     #[error("format_version {found} is not supported (this build reads version {supported})")]
     UnsupportedVersion { found: u64, supported: u32 },
     #[error("{0}")]
     Invalid(String),
+    #[error("`created` is {0:?}, not an RFC 3339 UTC date-time such as \"2026-11-25T18:00:00Z\" (SPEC.md §4)")]
+    Created(String),
+    #[error("its bytes are not the canonical layout (pretty JSON, two-space indent, keys in SPEC order, one final newline; SPEC.md §4), so one content could have several ids")]
+    NotCanonical,
+}
+
+// The errors below carry their cause in their message and do not chain it
+// as `source()`: a printer that walks the chain would say it twice.
+impl From<serde_json::Error> for ManifestError {
+    fn from(e: serde_json::Error) -> Self {
+        ManifestError::Json(e)
+    }
 }
 
 /// One invalid row of `metrics.ndjson`.
@@ -79,7 +91,7 @@ pub struct MetricsError {
 #[derive(Debug, thiserror::Error)]
 pub enum BundleError {
     #[error("read error: {0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
     #[error("zstd frame {frame}: {reason}")]
     Frame { frame: u8, reason: String },
     #[error(
@@ -97,7 +109,7 @@ pub enum BundleError {
     #[error("manifest.json is {size} bytes, over the cap of {cap}")]
     ManifestTooLarge { size: u64, cap: u64 },
     #[error("manifest.json: {0}")]
-    Manifest(#[from] ManifestError),
+    Manifest(ManifestError),
     #[error("zstd frame 1 holds more than manifest.json")]
     ManifestFrameNotAlone,
     #[error("entry {entry}: appears twice")]
@@ -144,11 +156,23 @@ pub enum BundleError {
     Content { entry: String, reason: String },
 }
 
+impl From<io::Error> for BundleError {
+    fn from(e: io::Error) -> Self {
+        BundleError::Io(e)
+    }
+}
+
+impl From<ManifestError> for BundleError {
+    fn from(e: ManifestError) -> Self {
+        BundleError::Manifest(e)
+    }
+}
+
 /// Why a run folder could not be packed.
 #[derive(Debug, thiserror::Error)]
 pub enum PackError {
-    #[error("{}: {source}", path.display())]
-    Io { path: PathBuf, source: io::Error },
+    #[error("{}: {error}", path.display())]
+    Io { path: PathBuf, error: io::Error },
     #[error("{}: not a regular file or folder (symlinks and special files are not packed)", path.display())]
     NotRegular { path: PathBuf },
     #[error("{}: unexpected entry in the run folder (expected env/, config/, runs/, metrics.ndjson, meta.json)", path.display())]
@@ -163,15 +187,19 @@ pub enum PackError {
     CaseDuplicate { path: String, other: String },
     #[error("{}: {reason}", path.display())]
     Meta { path: PathBuf, reason: String },
-    #[error("{}: {source}", path.display())]
-    Metrics { path: PathBuf, source: MetricsError },
-    #[error("{}: {source} (the file changed while it was packed?)", path.display())]
-    Changed { path: PathBuf, source: io::Error },
+    #[error("the run's description cannot make a valid manifest: {0}")]
+    Description(ManifestError),
+    #[error("{0}")]
+    Input(crate::input::InputError),
+    #[error("{}: {error}", path.display())]
+    Metrics { path: PathBuf, error: MetricsError },
+    #[error("{}: {error} (the file changed while it was packed?)", path.display())]
+    Changed { path: PathBuf, error: io::Error },
 }
 
 impl PackError {
     pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(io::Error) -> PackError {
         let path = path.into();
-        move |source| PackError::Io { path, source }
+        move |error| PackError::Io { path, error }
     }
 }

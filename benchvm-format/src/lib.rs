@@ -15,12 +15,14 @@
 pub mod env;
 pub mod error;
 pub mod frame;
+pub mod input;
 pub mod manifest;
 pub mod metrics;
 pub mod path;
 pub mod read;
 pub mod rundir;
 pub mod sign;
+pub mod table;
 pub mod ustar;
 pub mod write;
 

@@ -126,6 +126,11 @@ impl Manifest {
         }
         let manifest: Manifest = serde_json::from_str(text)?;
         manifest.validate()?;
+        // One content, one byte sequence, one id: the manifest must be
+        // exactly what the writer makes of it.
+        if manifest.to_bytes() != bytes {
+            return Err(ManifestError::NotCanonical);
+        }
         Ok(manifest)
     }
 
@@ -164,6 +169,9 @@ impl Manifest {
         if self.label.len() > 256 {
             return invalid("`label` is over 256 bytes".into());
         }
+        if !is_rfc3339_utc(&self.created) {
+            return Err(ManifestError::Created(self.created.clone()));
+        }
         Ok(())
     }
 }
@@ -191,6 +199,50 @@ impl std::fmt::Display for BundleId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(&self.hex())
     }
+}
+
+/// Whether `s` is an RFC 3339 date-time in UTC:
+/// `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, every field in its range (a leap
+/// second, `:60`, included).
+pub fn is_rfc3339_utc(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(r)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let punctuation = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if b.len() < 20 || punctuation.iter().any(|&(i, c)| b[i] != c) || b[b.len() - 1] != b'Z' {
+        return false;
+    }
+    let fraction = &b[19..b.len() - 1];
+    if !fraction.is_empty()
+        && (fraction[0] != b'.'
+            || fraction.len() < 2
+            || !fraction[1..].iter().all(u8::is_ascii_digit))
+    {
+        return false;
+    }
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+        digits(0..4),
+        digits(5..7),
+        digits(8..10),
+        digits(11..13),
+        digits(14..16),
+        digits(17..19),
+    ) else {
+        return false;
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    (1..=days).contains(&day) && hour < 24 && minute < 60 && second <= 60
 }
 
 pub(crate) fn is_sha256_hex(s: &str) -> bool {
@@ -256,6 +308,60 @@ mod tests {
         );
         let err = Manifest::parse(doubled.as_bytes()).expect_err("duplicate");
         assert!(err.to_string().contains("duplicate field `host`"), "{err}");
+    }
+
+    #[test]
+    fn created_is_rfc3339_utc() {
+        for good in [
+            "2026-11-25T18:00:00Z",
+            "2024-02-29T23:59:60Z",
+            "2026-01-01T00:00:00.5Z",
+        ] {
+            assert!(is_rfc3339_utc(good), "{good}");
+        }
+        for bad in [
+            "yesterday",
+            "2026-11-25",
+            "2026-11-25 18:00:00Z",
+            "2026-11-25T18:00:00",
+            "2026-11-25T18:00:00+01:00",
+            "2026-13-01T00:00:00Z",
+            "2025-02-29T00:00:00Z",
+            "2026-11-25T24:00:00Z",
+            "2026-11-25T18:00:00.Z",
+            "+026-11-25T18:00:00Z",
+        ] {
+            assert!(!is_rfc3339_utc(bad), "{bad}");
+        }
+        let mut m = Manifest::new(meta(), vec![]);
+        m.created = "25/11/2026".into();
+        let err = Manifest::parse(&m.to_bytes()).expect_err("not RFC 3339");
+        assert!(matches!(err, ManifestError::Created(_)), "{err}");
+        assert!(err.to_string().contains("\"25/11/2026\""), "{err}");
+    }
+
+    #[test]
+    fn only_the_canonical_bytes_are_a_manifest() {
+        let m = Manifest::new(meta(), vec![]);
+        let canonical = m.to_bytes();
+        let compact = {
+            let mut v = serde_json::to_vec(&m).expect("json");
+            v.push(b'\n');
+            v
+        };
+        let without_newline = &canonical[..canonical.len() - 1];
+        let crlf = String::from_utf8(canonical.clone())
+            .expect("utf8")
+            .replace('\n', "\r\n");
+        for other in [compact.as_slice(), without_newline, crlf.as_bytes()] {
+            assert_eq!(
+                serde_json::from_slice::<Manifest>(other).expect("same JSON"),
+                m
+            );
+            let err = Manifest::parse(other).expect_err("not canonical");
+            assert!(matches!(err, ManifestError::NotCanonical), "{err}");
+        }
+        assert_eq!(Manifest::parse(&canonical).expect("canonical"), m);
     }
 
     #[test]

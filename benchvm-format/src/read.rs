@@ -148,6 +148,7 @@ pub fn read<R: Read>(
         });
         checked.map_err(|e| frame_error(e, 2))?
     };
+    crate::table::check(&metrics, &manifest.platforms)?;
     let trailing = input.remaining(1 << 20)?;
     if trailing > 0 {
         return Err(BundleError::TrailingFrames { count: trailing });

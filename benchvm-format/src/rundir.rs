@@ -35,7 +35,8 @@ pub struct Packed {
 /// would be silently left out.
 pub fn sources(run_dir: &Path) -> Result<(RunMeta, Vec<Source>), PackError> {
     let meta_path = run_dir.join(META_PATH);
-    let text = fs::read(&meta_path).map_err(PackError::io(&meta_path))?;
+    let text = crate::input::read(&meta_path, crate::input::META_CAP, "run description")
+        .map_err(PackError::Input)?;
     let meta: RunMeta = serde_json::from_slice(&text).map_err(|e| PackError::Meta {
         path: meta_path.clone(),
         reason: e.to_string(),
@@ -54,9 +55,9 @@ pub fn sources(run_dir: &Path) -> Result<(RunMeta, Vec<Source>), PackError> {
             walk(&path, &name, &mut sources)?;
         } else if name == METRICS_PATH && kind.is_file() {
             let bytes = fs::read(&path).map_err(PackError::io(&path))?;
-            metrics::parse(&bytes).map_err(|source| PackError::Metrics {
+            metrics::parse(&bytes).map_err(|error| PackError::Metrics {
                 path: path.clone(),
-                source,
+                error,
             })?;
             sources.push(Source {
                 path: name,
@@ -72,7 +73,7 @@ pub fn sources(run_dir: &Path) -> Result<(RunMeta, Vec<Source>), PackError> {
         let path = run_dir.join(METRICS_PATH);
         return Err(PackError::Io {
             path,
-            source: std::io::ErrorKind::NotFound.into(),
+            error: std::io::ErrorKind::NotFound.into(),
         });
     }
     Ok((meta, sources))

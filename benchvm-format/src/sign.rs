@@ -28,6 +28,10 @@ pub enum SignError {
     PublicKey(String),
     #[error("not a minisign signature: {0}")]
     Malformed(String),
+    #[error("a minisign public key, where the secret key is wanted: sign with the pair's secret key (PREFIX.key), not its public key (PREFIX.pub)")]
+    PublicKeyGiven,
+    #[error("a minisign secret key, where the trusted public key is wanted: give the pair's public key (PREFIX.pub); the secret key (PREFIX.key) never leaves its owner")]
+    SecretKeyGiven,
     #[error("no signature at {} (a trusted key was given, so one is required)", .0.display())]
     Missing(PathBuf),
     #[error("signed by key {signer}, not by the trusted key {trusted}")]
@@ -69,7 +73,13 @@ fn trusted_comment(id: &BundleId, label: &str) -> String {
 pub fn sign(manifest_bytes: &[u8], label: &str, secret_key: &str) -> Result<String, SignError> {
     let sk = SecretKeyBox::from_string(secret_key)
         .and_then(|b| b.into_unencrypted_secret_key())
-        .map_err(|e| SignError::SecretKey(e.to_string()))?;
+        .map_err(|e| {
+            if is_public_key(secret_key) {
+                SignError::PublicKeyGiven
+            } else {
+                SignError::SecretKey(e.to_string())
+            }
+        })?;
     let id = BundleId::of_manifest(manifest_bytes);
     let sig = minisign::sign(
         None,
@@ -80,6 +90,37 @@ pub fn sign(manifest_bytes: &[u8], label: &str, secret_key: &str) -> Result<Stri
     )
     .map_err(|e| SignError::SecretKey(e.to_string()))?;
     Ok(sig.into_string())
+}
+
+fn is_public_key(text: &str) -> bool {
+    PublicKeyBox::from_string(text)
+        .and_then(|b| b.into_public_key())
+        .is_ok()
+}
+
+fn is_secret_key(text: &str) -> bool {
+    SecretKeyBox::from_string(text)
+        .and_then(|b| b.into_unencrypted_secret_key())
+        .is_ok()
+}
+
+/// A signature file is exactly four lines (untrusted comment, signature,
+/// trusted comment, global signature), each ended by a newline but maybe
+/// the last: nothing may follow them, since nothing after them is signed.
+fn check_layout(signature: &str) -> Result<(), SignError> {
+    let body = signature.strip_suffix('\n').unwrap_or(signature);
+    let lines = body.split('\n').count();
+    if lines != 4 {
+        return Err(SignError::Malformed(format!(
+            "a signature file holds 4 lines, this one {lines}{}",
+            if lines > 4 {
+                " (nothing may follow the global signature)"
+            } else {
+                ""
+            }
+        )));
+    }
+    Ok(())
 }
 
 /// Who signed: the key id and the signed (trusted) comment.
@@ -101,7 +142,14 @@ pub fn verify(
 ) -> Result<Signed, SignError> {
     let pk = PublicKeyBox::from_string(public_key)
         .and_then(|b| b.into_public_key())
-        .map_err(|e| SignError::PublicKey(e.to_string()))?;
+        .map_err(|e| {
+            if is_secret_key(public_key) {
+                SignError::SecretKeyGiven
+            } else {
+                SignError::PublicKey(e.to_string())
+            }
+        })?;
+    check_layout(signature)?;
     let sig =
         SignatureBox::from_string(signature).map_err(|e| SignError::Malformed(e.to_string()))?;
     if sig.keynum() != pk.keynum() {
@@ -164,5 +212,37 @@ mod tests {
             verify(manifest, &sig, "garbage"),
             Err(SignError::PublicKey(_))
         ));
+    }
+
+    #[test]
+    fn trailing_junk_after_a_signature_is_refused() {
+        let (sk, pk) = generate_keypair().expect("keys");
+        let manifest = br#"{"format":"benchvm-bundle"}"#;
+        let sig = sign(manifest, "run 1", &sk).expect("sign");
+        assert!(sig.ends_with('\n'), "{sig:?}");
+        verify(manifest, sig.trim_end(), &pk).expect("no final newline is fine");
+        for junk in ["\n", "extra\n", "\u{0}", &"A".repeat(10_000)] {
+            let err = verify(manifest, &format!("{sig}{junk}"), &pk).expect_err(junk);
+            assert!(matches!(err, SignError::Malformed(_)), "{err}");
+            assert!(
+                err.to_string()
+                    .contains("a signature file holds 4 lines, this one 5"),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_wrong_kind_of_key_is_named() {
+        let (sk, pk) = generate_keypair().expect("keys");
+        let manifest = br#"{"format":"benchvm-bundle"}"#;
+        let err = sign(manifest, "run", &pk).expect_err("public key");
+        assert!(matches!(err, SignError::PublicKeyGiven), "{err}");
+        assert!(err
+            .to_string()
+            .starts_with("a minisign public key, where the secret key is wanted"));
+        let sig = sign(manifest, "run", &sk).expect("sign");
+        let err = verify(manifest, &sig, &sk).expect_err("secret key");
+        assert!(matches!(err, SignError::SecretKeyGiven), "{err}");
     }
 }

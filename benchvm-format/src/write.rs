@@ -58,6 +58,7 @@ pub struct Planned {
 /// Hashes every source and builds the manifest. Sources may come in any
 /// order; they are sorted by path bytes.
 pub fn plan(meta: RunMeta, mut sources: Vec<Source>) -> Result<Planned, PackError> {
+    check_meta(&meta)?;
     sources.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
     check_paths(&sources)?;
     let mut files = Vec::with_capacity(sources.len());
@@ -149,6 +150,14 @@ pub(crate) fn encoder<W: Write>(
     Ok(enc)
 }
 
+/// Refuses a run description that would make a manifest readers refuse
+/// (SPEC.md §4: `created` in RFC 3339 UTC, host, suite and label sizes).
+pub(crate) fn check_meta(meta: &RunMeta) -> Result<(), PackError> {
+    Manifest::new(meta.clone(), Vec::new())
+        .validate()
+        .map_err(PackError::Description)
+}
+
 /// Writes the tar record of `manifest.json` (header, data, padding) to `out`.
 pub(crate) fn manifest_record(out: &mut impl Write, manifest_bytes: &[u8]) -> io::Result<()> {
     let len = manifest_bytes.len() as u64;
@@ -166,7 +175,7 @@ impl Planned {
         let sink = PathBuf::from("<output>");
         let io_err = |e: io::Error| PackError::Io {
             path: sink.clone(),
-            source: e,
+            error: e,
         };
         let mut enc = encoder(out, 1).map_err(io_err)?;
         manifest_record(&mut enc, &self.manifest_bytes).map_err(io_err)?;
@@ -201,7 +210,7 @@ impl Planned {
             if written != entry.size || hex::encode(hasher.finalize()) != entry.sha256 {
                 return Err(PackError::Changed {
                     path: content_name(&source.content),
-                    source: io::Error::other("content differs from the first read"),
+                    error: io::Error::other("content differs from the first read"),
                 });
             }
             enc.write_all(&[0u8; ustar::BLOCK][..ustar::padding(entry.size)])
@@ -218,7 +227,7 @@ impl Planned {
             let writer = self.write(BufWriter::with_capacity(CHUNK, file))?;
             writer.into_inner().map_err(|e| PackError::Io {
                 path: dest.to_path_buf(),
-                source: e.into_error(),
+                error: e.into_error(),
             })
         })
     }

@@ -373,10 +373,10 @@ fn pack_refuses_invalid_metrics_naming_the_line() {
     );
     let err = rundir::pack(&run, Some(&tmp.path().join("x.tar.zst")), tmp.path()).unwrap_err();
     match &err {
-        PackError::Metrics { path, source } => {
+        PackError::Metrics { path, error } => {
             assert_eq!(*path, run.join("metrics.ndjson"));
-            assert_eq!(source.line, 2);
-            assert!(source.reason.contains("furlongs"), "{}", source.reason);
+            assert_eq!(error.line, 2);
+            assert!(error.reason.contains("furlongs"), "{}", error.reason);
         }
         other => panic!("expected PackError::Metrics, got {other:?}"),
     }

@@ -101,10 +101,10 @@ fn pack_refuses_hostile_metrics() {
         let dest = tmp.path().join("out.tar.zst");
         let err = benchvm_format::rundir::pack(&run, Some(&dest), tmp.path()).unwrap_err();
         match &err {
-            PackError::Metrics { path, source } => {
+            PackError::Metrics { path, error } => {
                 assert_eq!(*path, run.join("metrics.ndjson"));
-                assert_eq!(source.line, 2);
-                assert!(source.reason.contains(reason), "{source} lacks {reason:?}");
+                assert_eq!(error.line, 2);
+                assert!(error.reason.contains(reason), "{error} lacks {reason:?}");
             }
             other => panic!("{to}: expected PackError::Metrics, got {other:?}"),
         }

@@ -109,7 +109,7 @@ fn keygen(prefix: &Path) -> Result<()> {
         .with_context(|| format!("creating {} (it must not exist yet)", sk_path.display()))?;
     sk.write_all(secret.as_bytes())?;
     std::fs::write(&pk_path, public).with_context(|| format!("writing {}", pk_path.display()))?;
-    println!(
+    crate::outln!(
         "secret key {}\npublic key {}",
         sk_path.display(),
         pk_path.display()
@@ -125,13 +125,17 @@ fn sign(bundle: &Path, key: &Path) -> Result<()> {
                 bundle.display()
             )
         })?;
-    let secret =
-        std::fs::read_to_string(key).with_context(|| format!("reading {}", key.display()))?;
+    let secret = benchvm_format::input::read_text(
+        key,
+        benchvm_format::input::KEY_CAP,
+        "minisign secret key",
+    )?;
     let sig =
-        benchvm_format::sign::sign(&verified.manifest_bytes, &verified.manifest.label, &secret)?;
+        benchvm_format::sign::sign(&verified.manifest_bytes, &verified.manifest.label, &secret)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", key.display()))?;
     let sig_path = benchvm_format::sign::signature_path(bundle);
     std::fs::write(&sig_path, sig).with_context(|| format!("writing {}", sig_path.display()))?;
-    println!(
+    crate::outln!(
         "signature {}\nid        {}",
         sig_path.display(),
         verified.id
@@ -140,9 +144,9 @@ fn sign(bundle: &Path, key: &Path) -> Result<()> {
 }
 
 pub fn print_packed(packed: &benchvm_format::rundir::Packed) {
-    println!("bundle {}", packed.path.display());
-    println!("id     {}", packed.id);
-    println!("       {} files, {} bytes", packed.files, packed.bytes);
+    crate::outln!("bundle {}", packed.path.display());
+    crate::outln!("id     {}", packed.id);
+    crate::outln!("       {} files, {} bytes", packed.files, packed.bytes);
 }
 
 pub fn commit() -> Option<String> {
@@ -189,8 +193,8 @@ fn run_xen_lab(a: &crate::cli::XenLabArgs) -> Result<()> {
     ])?;
     let done = crate::xen::lab::run(&settings, None)?;
     log::info!("lab files in {}", done.lab_dir.display());
-    println!("bundle {}", done.bundle.display());
-    println!("id     {}", done.id);
+    crate::outln!("bundle {}", done.bundle.display());
+    crate::outln!("id     {}", done.id);
     Ok(())
 }
 
@@ -200,10 +204,10 @@ fn fetch(a: &crate::cli::FetchArgs) -> Result<()> {
     let cache = crate::cache::resolve(a.cache.as_deref())?;
     if matches!(a.what, FetchWhat::GuestKernel | FetchWhat::All) {
         let k = crate::fetch::guest_kernel(None, &cache)?;
-        println!("guest-kernel {}", k.vmlinuz.display());
+        crate::outln!("guest-kernel {}", k.vmlinuz.display());
     }
     if matches!(a.what, FetchWhat::Xen | FetchWhat::All) {
-        println!(
+        crate::outln!(
             "xen {}",
             crate::fetch::xen_hypervisor(None, &cache)?.display()
         );

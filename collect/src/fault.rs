@@ -48,7 +48,7 @@ fn parse(spec: &str) -> Spec {
         None => (spec, 1),
     };
     if !POINTS.contains(&name) && !FSYNC_POINTS.contains(&name) {
-        eprintln!("fault injection: BENCHVM_FAULT={spec} names no fault point (ignored)");
+        crate::errln!("fault injection: BENCHVM_FAULT={spec} names no fault point (ignored)");
     }
     Spec {
         name: name.to_owned(),
@@ -72,14 +72,14 @@ pub fn fires(point: &'static str) -> bool {
 /// Kills the process if `BENCHVM_FAULT` names this visit of `point`.
 pub fn point(point: &'static str) {
     if fires(point) {
-        eprintln!("fault injection: SIGKILL at {point}");
+        crate::errln!("fault injection: SIGKILL at {point}");
         let _ = nix::sys::signal::raise(nix::sys::signal::Signal::SIGKILL);
     }
 }
 
 /// The error an fsync point injects (EIO), saying so on stderr.
 pub fn eio(point: &'static str) -> io::Error {
-    eprintln!("fault injection: fsync reports EIO at {point}");
+    crate::errln!("fault injection: fsync reports EIO at {point}");
     io::Error::from(nix::errno::Errno::EIO)
 }
 

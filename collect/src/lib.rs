@@ -12,6 +12,7 @@ pub mod isolation;
 pub mod journal;
 pub mod kernel_source;
 pub mod lock;
+pub mod output;
 pub mod parse;
 pub mod plan;
 pub mod platform;

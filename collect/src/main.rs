@@ -7,12 +7,12 @@ fn main() -> ExitCode {
         .format_timestamp(None)
         .init();
     if let Err(err) = collect::process::install_interrupt_handler() {
-        eprintln!("warning: cannot handle Ctrl-C: {err}");
+        collect::errln!("warning: cannot handle Ctrl-C: {err}");
     }
     match collect::app::run(collect::cli::Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            collect::errln!("error: {}", collect::output::sentence(&err));
             ExitCode::from(2)
         }
     }

@@ -205,7 +205,8 @@ impl Progress {
         if self.lines {
             // One line per finished run for a collect that follows this one
             // (the Xen lab's outer collect), on stderr beside the log.
-            self.bar.suspend(|| eprintln!("{LINE_PREFIX} run {key}"));
+            self.bar
+                .suspend(|| crate::errln!("{LINE_PREFIX} run {key}"));
         }
         format!("{done}/{total}, ETA {eta}")
     }
@@ -223,7 +224,7 @@ impl Progress {
         drop(s);
         if self.lines {
             self.bar
-                .suspend(|| eprintln!("{LINE_PREFIX} mark {what} {pillar}"));
+                .suspend(|| crate::errln!("{LINE_PREFIX} mark {what} {pillar}"));
         }
     }
 

@@ -9,8 +9,10 @@
 //! 3. `metrics.ndjson` is written from the journal when the suite ends.
 //!
 //! An exclusive lock (`.lock`) keeps a second collector out. `resume`
-//! replays the journal, cuts a torn tail, and drops what no record vouches
-//! for (temporary folders, run folders renamed just before a kill).
+//! replays the journal, cuts a torn tail, drops corrupt records from the
+//! middle of it (keeping every intact one), and drops what no record
+//! vouches for (temporary folders, run folders renamed just before a kill,
+//! the run of a corrupt record).
 
 use std::collections::BTreeSet;
 use std::fs::{self, File};
@@ -44,6 +46,9 @@ pub struct Resumed {
     pub finished: BTreeSet<String>,
     /// Bytes of a torn last record that were cut off.
     pub torn_bytes: u64,
+    /// Corrupt records in the middle of the journal, dropped from it (their
+    /// runs are run again; the old journal is kept in `.journal.corrupt`).
+    pub corrupt: Vec<journal::Corrupt>,
     /// What was dropped because no record vouched for it.
     pub dropped: Vec<String>,
 }
@@ -80,6 +85,18 @@ impl RunFolder {
         let lock = lock::acquire(root)?;
         let path = root.join(JOURNAL);
         let replay = journal::replay(&path)?;
+        if let Some(first) = replay.corrupt.first().filter(|c| c.position == 1) {
+            bail!(
+                "{}: {first}: the start record, which says what the run was started with, is lost; the run cannot be resumed",
+                path.display()
+            );
+        }
+        // Corrupt records go; every intact one stays, before and after them.
+        let valid_len = if replay.corrupt.is_empty() {
+            replay.valid_len
+        } else {
+            journal::rewrite(&path, &replay.records)?
+        };
         let mut records = replay.records.into_iter();
         let start = match records.next() {
             Some(r @ Record::Start { .. }) => r,
@@ -94,7 +111,7 @@ impl RunFolder {
                 Record::Start { .. } => None,
             })
             .collect();
-        let journal = Journal::reopen(&path, replay.valid_len)?;
+        let journal = Journal::reopen(&path, valid_len)?;
         let folder = RunFolder {
             root: root.to_path_buf(),
             journal: Mutex::new(journal),
@@ -106,6 +123,7 @@ impl RunFolder {
             start,
             finished,
             torn_bytes: replay.torn_bytes,
+            corrupt: replay.corrupt,
             dropped,
         })
     }
@@ -226,7 +244,23 @@ impl RunFolder {
 
     /// Writes `metrics.ndjson` from the journal's records, in their order.
     pub fn finalize(&self) -> Result<usize> {
-        let replay = journal::replay(&self.root.join(JOURNAL))?;
+        let path = self.root.join(JOURNAL);
+        let replay = journal::replay(&path)?;
+        if let Some(bad) = replay.corrupt.first() {
+            bail!(
+                "{}: {bad}; `collect resume {}` drops it and runs its run again",
+                path.display(),
+                self.root.display()
+            );
+        }
+        if replay.torn_bytes > 0 {
+            bail!(
+                "{}: {} bytes after its last intact record; `collect resume {}` cuts them and runs what they held again",
+                path.display(),
+                replay.torn_bytes,
+                self.root.display()
+            );
+        }
         let rows: Vec<MetricRow> = replay
             .records
             .into_iter()

@@ -216,6 +216,46 @@ fn torn_journal_tail_is_cut_and_reported() {
 }
 
 #[test]
+fn a_corrupt_record_in_the_middle_costs_only_its_run() {
+    let case = Case::new();
+    killed(&case.run(Some("after-journal@3")));
+    assert_eq!(case.journaled_runs().len(), 3);
+    let path = case.run.join(JOURNAL);
+    let mut bytes = fs::read(&path).expect("journal");
+    // One flipped bit in the record of rep-01, the second of four records
+    // (the start record is the first).
+    let start_len = 8 + u32::from_le_bytes(bytes[0..4].try_into().expect("4 bytes")) as usize;
+    bytes[start_len + 40] ^= 0x01;
+    fs::write(&path, &bytes).expect("flip");
+    let kept = |rep: &str| fs::read(case.run.join(format!("{REP}{rep}/stdout.log"))).expect("log");
+    let (rep2, rep3) = (kept("02"), kept("03"));
+
+    let out = case.resume();
+    ok(&out);
+    let t = text(&out);
+    assert!(
+        t.contains("journal record 2 (bytes ")
+            && t.contains(
+                "fails its CRC-32: corruption in the middle of the journal, not a torn tail"
+            ),
+        "{t}"
+    );
+    assert!(!t.contains("torn last journal record"), "{t}");
+    assert!(t.contains(&format!("dropped {REP}01")), "{t}");
+    assert!(t.contains("2 of 3 runs already finished"), "{t}");
+    assert_complete(&case);
+    assert_eq!(
+        (kept("02"), kept("03")),
+        (rep2, rep3),
+        "an intact run was redone"
+    );
+    assert_eq!(
+        fs::read(case.run.join(".journal.corrupt")).expect("old journal kept"),
+        bytes
+    );
+}
+
+#[test]
 fn kill_while_packing_leaves_no_bundle_and_resume_packs_the_same_bytes() {
     let case = Case::new();
     killed(&case.run(Some("mid-pack")));

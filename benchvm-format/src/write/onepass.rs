@@ -80,6 +80,7 @@ pub fn stage_with_workers(
     dir: &Path,
     workers: u32,
 ) -> Result<Staged, PackError> {
+    super::check_meta(&meta)?;
     sources.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
     check_paths(&sources)?;
 
@@ -219,9 +220,9 @@ impl AppendError {
     fn or_output(self, frame2: &Path) -> PackError {
         match self {
             AppendError::Source(e) => e,
-            AppendError::Output(source) => PackError::Io {
+            AppendError::Output(error) => PackError::Io {
                 path: frame2.to_path_buf(),
-                source,
+                error,
             },
         }
     }
@@ -295,6 +296,6 @@ fn append_file(
 fn changed(path: &Path, what: &str) -> AppendError {
     AppendError::Source(PackError::Changed {
         path: path.to_path_buf(),
-        source: io::Error::other(what.to_owned()),
+        error: io::Error::other(what.to_owned()),
     })
 }

@@ -141,7 +141,13 @@ pub fn import_files(
             source,
         })
     };
-    let (source_bytes, meta_bytes) = (read(source)?, read(meta)?);
+    let meta_bytes =
+        benchvm_format::input::read(meta, benchvm_format::input::META_CAP, "metadata file")
+            .map_err(|e| ImportError::Io {
+                path: meta.to_path_buf(),
+                source: std::io::Error::other(e.why()),
+            })?;
+    let source_bytes = read(source)?;
     let derived = derive(
         format,
         (&source.display().to_string(), &source_bytes),

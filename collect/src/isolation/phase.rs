@@ -40,7 +40,7 @@ use crate::workload::WebParams;
 const ANSWER: Duration = Duration::from_secs(60);
 
 /// What the host saw of one guest in the phase.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct GuestView {
     /// Seconds from the phase's start until the control channel answered.
     pub ready_s: Option<f64>,

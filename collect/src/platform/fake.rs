@@ -1,16 +1,30 @@
 //! A platform that runs nothing: it answers each run with canned output
 //! chosen by the measured program's name. It exists for fast, deterministic
-//! tests of the runner, the run folder and the metrics pipeline; the real
-//! platforms have end-to-end tests of their own.
+//! tests of the runner, the run folder, the metrics pipeline and
+//! `analyze verify --rederive`; the real platforms have end-to-end tests of
+//! their own.
+//!
+//! Named `kvm` or `xen`, it leaves the raw files the real platform leaves
+//! about its guests, in the same form: each run's `boot.json` (with the
+//! QEMU command line, or the domU's xl.cfg), `console.log` with the
+//! agent's markers (and `xl.cfg` for xen), and, when it records into a run
+//! folder ([`Fake::recording`]), the generated configs under
+//! `config/<platform>/` (`guest-NNN.cmdline`, `guest-NNN.cfg`, and for xen
+//! `xl-info.txt` and `dom0-cmdline.txt`).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use benchvm_format::metrics::Status;
+use serde_json::json;
 
-use super::{guest_dir, ParallelRequest, Platform, RunOutcome};
+use super::{guest_dir, ParallelRequest, Platform, RunOutcome, RunRequest};
+use crate::guest::console;
+use crate::guest::qemu::{Accel, QemuCommand};
 use crate::workload::{StepContext, Steps};
+use crate::xen::config::{GuestType, XlConfig};
+use crate::xen::LAB_FLAG;
 
 /// What the fake answers for one program.
 #[derive(Debug, Clone)]
@@ -31,18 +45,64 @@ pub struct Fake {
     pub seen: Vec<Vec<String>>,
     /// Guests (1-based) that do not return in every scalability run.
     pub dnr_guests: Vec<u32>,
+    /// xen: `benchvm.lab=` of dom0's command line (an emulated Xen host).
+    pub lab: Option<String>,
+    /// The run folder whose `config/<platform>/` receives generated configs.
+    record: Option<PathBuf>,
+    /// Guests started so far.
+    guests: u32,
 }
 
 impl Fake {
+    /// A fake platform. `kvm` runs as a machine without KVM does (accel
+    /// `tcg`, emulated); `xen` as PV domUs on a real Xen host (`xen-pv`);
+    /// any other name on the host (`none`).
     pub fn new(name: &'static str) -> Self {
+        let (accel, emulated) = match name {
+            "kvm" => ("tcg", true),
+            "xen" => ("xen-pv", false),
+            _ => ("none", false),
+        };
         Fake {
             name,
-            accel: "none".into(),
-            emulated: false,
+            accel: accel.into(),
+            emulated,
             answers: BTreeMap::new(),
             seen: Vec::new(),
             dnr_guests: Vec::new(),
+            lab: None,
+            record: None,
+            guests: 0,
         }
+    }
+
+    /// kvm: runs its guests under `accel` (QEMU's `-accel`).
+    pub fn qemu_accel(mut self, accel: Accel) -> Self {
+        self.accel = accel.name().into();
+        self.emulated = accel == Accel::Tcg;
+        self
+    }
+
+    /// xen: the Xen host itself runs under emulation (`collect lab xen`).
+    pub fn lab(mut self, kind: &str) -> Self {
+        self.lab = Some(kind.into());
+        self.emulated = true;
+        self
+    }
+
+    /// Records generated configs into the run folder at `root`, as the
+    /// real platform does; for xen also `xl info` and dom0's command line.
+    pub fn recording(mut self, root: &Path) -> anyhow::Result<Self> {
+        self.record = Some(root.to_path_buf());
+        if self.name == "xen" {
+            let cmdline = match &self.lab {
+                Some(kind) => format!("console=hvc0 quiet {LAB_FLAG}={kind}\n"),
+                None => "console=hvc0 quiet\n".to_owned(),
+            };
+            self.config("dom0-cmdline.txt", &cmdline)?;
+            self.config("xl-info.txt", XL_INFO)?;
+        }
+        Ok(self)
     }
 
     /// Makes guest `guest` of every scalability run crash (dnr).
@@ -62,7 +122,82 @@ impl Fake {
         );
         self
     }
+
+    fn is_guest_platform(&self) -> bool {
+        matches!(self.name, "kvm" | "xen")
+    }
+
+    fn config(&self, name: &str, text: &str) -> anyhow::Result<()> {
+        if let Some(root) = &self.record {
+            let dir = root.join("config").join(self.name);
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(dir.join(name), text)?;
+        }
+        Ok(())
+    }
+
+    /// Writes what a real guest of this platform leaves in `dir`: its
+    /// console, `boot.json` and generated config. `failure`: why the
+    /// guest ended early.
+    fn guest_files(&mut self, dir: &Path, run: &str, failure: Option<&str>) -> anyhow::Result<()> {
+        self.guests += 1;
+        let tag = format!("guest-{:03}", self.guests);
+        let mut text = format!("{} 1.000 {tag}-boot-id\n", console::READY);
+        match failure {
+            None => text.push_str(&format!(
+                "{} 0\n{} 0 ok\n{}\n",
+                console::BEGIN,
+                console::END,
+                console::DONE
+            )),
+            Some(why) => text.push_str(&format!("{} 0\n{why}\n", console::BEGIN)),
+        }
+        std::fs::write(dir.join("console.log"), text)?;
+        let boot = if self.name == "kvm" {
+            let accel = if self.accel == "kvm" {
+                Accel::Kvm
+            } else {
+                Accel::Tcg
+            };
+            let line = QemuCommand::new(
+                accel,
+                Path::new("/fake/vmlinuz"),
+                Path::new("/fake/initramfs.cpio"),
+            )
+            .host_root()
+            .line();
+            self.config(&format!("{tag}.cmdline"), &format!("{line}\n"))?;
+            json!({
+                "guest": tag, "accel": accel.name(), "boot_to_ready_s": 1.0,
+                "ready_uptime_s": 1.0, "runs": [run], "position": 0,
+                "qemu_ended": if failure.is_some() { "exit status 0" } else { "powered off" },
+                "failure": failure, "command_line": line, "boot_id": format!("{tag}-boot-id"),
+            })
+        } else {
+            let domain = format!("benchvm-fake-{:03}", self.guests);
+            let cfg = XlConfig::new(
+                &domain,
+                GuestType::Pv,
+                PathBuf::from("/fake/vmlinuz"),
+                PathBuf::from("/fake/initramfs.cpio"),
+            )
+            .render();
+            self.config(&format!("{tag}.cfg"), &cfg)?;
+            std::fs::write(dir.join("xl.cfg"), &cfg)?;
+            json!({
+                "guest": tag, "domain": domain, "accel": self.accel,
+                "boot_to_ready_s": 1.0, "ready_uptime_s": 1.0, "runs": [run],
+                "position": 0, "domain_ended": "shutdown", "failure": failure,
+                "config": cfg,
+            })
+        };
+        std::fs::write(dir.join("boot.json"), serde_json::to_vec_pretty(&boot)?)?;
+        Ok(())
+    }
 }
+
+/// `xl info` of a Xen host, as the fake's xen platform records it.
+const XL_INFO: &str = "host                   : fake\nrelease                : 6.1.0\nxen_major              : 4\nxen_minor              : 17\nxen_version            : 4.17.5\nxen_caps               : xen-3.0-x86_64 hvm-3.0-x86_64\nvirt_caps              : pv hvm\n";
 
 impl Platform for Fake {
     fn name(&self) -> &'static str {
@@ -77,11 +212,22 @@ impl Platform for Fake {
         self.emulated
     }
 
+    fn guests(&self) -> Option<u32> {
+        self.is_guest_platform().then_some(1)
+    }
+
     fn facts(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([
+        let mut facts = BTreeMap::from([
             ("accel".into(), self.accel.clone()),
             ("fake".into(), "true".into()),
-        ])
+        ]);
+        if self.name == "xen" {
+            facts.insert(
+                "lab".into(),
+                self.lab.clone().unwrap_or_else(|| "none".into()),
+            );
+        }
+        facts
     }
 
     fn context(&self) -> StepContext {
@@ -99,6 +245,50 @@ impl Platform for Fake {
         dir: &Path,
         _deadline: Duration,
     ) -> anyhow::Result<RunOutcome> {
+        self.answer_run(steps, dir, &dir.display().to_string())
+    }
+
+    fn execute_all(
+        &mut self,
+        runs: &[RunRequest<'_>],
+        done: &mut dyn FnMut(usize, RunOutcome) -> anyhow::Result<()>,
+    ) -> anyhow::Result<()> {
+        for (i, run) in runs.iter().enumerate() {
+            let outcome = self.answer_run(run.steps, run.dir, &run.name)?;
+            done(i, outcome)?;
+        }
+        Ok(())
+    }
+
+    fn execute_parallel(&mut self, run: &ParallelRequest<'_>) -> anyhow::Result<Vec<RunOutcome>> {
+        let mut out = Vec::new();
+        for guest in 1..=run.n_guests {
+            let dir = guest_dir(run.dir, guest);
+            let name = format!("{}/guest-{guest}", run.name);
+            std::fs::create_dir_all(&dir)?;
+            if self.dnr_guests.contains(&guest) {
+                self.guest_files(
+                    &dir,
+                    &name,
+                    Some("Kernel panic - not syncing: sysrq triggered crash"),
+                )?;
+                out.push(RunOutcome {
+                    status: Status::Dnr,
+                    wall_s: None,
+                    reason: Some(format!("fake guest {guest} crashed")),
+                    exit_code: None,
+                });
+            } else {
+                out.push(self.answer_run(run.steps, &dir, &name)?);
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Fake {
+    /// Answers one run (`name`: its folder in the bundle) in `dir`.
+    fn answer_run(&mut self, steps: &Steps, dir: &Path, name: &str) -> anyhow::Result<RunOutcome> {
         self.seen.push(steps.measured.clone());
         let program = steps.measured.first().cloned().unwrap_or_default();
         let canned = self.answers.get(&program).cloned().unwrap_or(Canned {
@@ -108,6 +298,9 @@ impl Platform for Fake {
         });
         std::fs::write(dir.join("stdout.log"), &canned.stdout)?;
         std::fs::write(dir.join("stderr.log"), "")?;
+        if self.is_guest_platform() {
+            self.guest_files(dir, name, None)?;
+        }
         Ok(match canned.status {
             Status::Ok => RunOutcome {
                 status: Status::Ok,
@@ -118,32 +311,17 @@ impl Platform for Fake {
             other => RunOutcome {
                 status: other,
                 wall_s: None,
-                reason: Some(format!("fake {program}: {other:?}")),
+                reason: Some(format!("fake {program}: {}", status_name(other))),
                 exit_code: None,
             },
         })
     }
+}
 
-    fn execute_parallel(&mut self, run: &ParallelRequest<'_>) -> anyhow::Result<Vec<RunOutcome>> {
-        let mut out = Vec::new();
-        for guest in 1..=run.n_guests {
-            let dir = guest_dir(run.dir, guest);
-            std::fs::create_dir_all(&dir)?;
-            if self.dnr_guests.contains(&guest) {
-                std::fs::write(
-                    dir.join("console.log"),
-                    "Kernel panic - not syncing: sysrq triggered crash\n",
-                )?;
-                out.push(RunOutcome {
-                    status: Status::Dnr,
-                    wall_s: None,
-                    reason: Some(format!("fake guest {guest} crashed")),
-                    exit_code: None,
-                });
-            } else {
-                out.push(self.execute(run.steps, &dir, run.deadline)?);
-            }
-        }
-        Ok(out)
+fn status_name(status: Status) -> &'static str {
+    match status {
+        Status::Ok => "ok",
+        Status::Failed => "failed",
+        Status::Dnr => "dnr",
     }
 }

@@ -174,7 +174,7 @@ pub(super) fn run_phase(
 
 /// A guest's row: status, value and why, from how it ended and what the
 /// host saw (see the module doc).
-fn judge(outcome: &RunOutcome, view: &GuestView) -> (Status, Option<f64>, Option<String>) {
+pub fn judge(outcome: &RunOutcome, view: &GuestView) -> (Status, Option<f64>, Option<String>) {
     if outcome.status == Status::Dnr {
         let why = outcome
             .reason

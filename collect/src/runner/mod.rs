@@ -1,6 +1,6 @@
 //! Executes a plan on its platforms, writing the run folder as it goes.
 
-mod isolation;
+pub mod isolation;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -187,26 +187,14 @@ impl SuiteRef {
     }
 }
 
-/// Suite files are small; a larger one is refused before it is read.
-pub const MAX_SUITE_BYTES: u64 = 1 << 20;
-
 fn read_capped(path: &Path) -> Result<String, SuiteError> {
-    let err = |reason: String| SuiteError {
-        file: path.to_path_buf(),
-        key: "(file)".into(),
-        reason,
-    };
-    let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(err("not a regular file".into()));
-    }
-    if meta.len() > MAX_SUITE_BYTES {
-        return Err(err(format!(
-            "{} bytes; a suite file may hold at most {MAX_SUITE_BYTES}",
-            meta.len()
-        )));
-    }
-    std::fs::read_to_string(path).map_err(|e| err(e.to_string()))
+    benchvm_format::input::read_text(path, benchvm_format::input::SUITE_CAP, "suite file").map_err(
+        |e| SuiteError {
+            file: path.to_path_buf(),
+            key: "(file)".into(),
+            reason: e.why(),
+        },
+    )
 }
 
 /// Reads and validates a suite.
@@ -223,7 +211,7 @@ pub fn parse(source: &str, path: &Path) -> Result<Suite, SuiteError> {
         reason,
     };
     let raw: RawSuite = toml::from_str(source).map_err(|e| {
-        let reason = e.message().to_owned();
+        let reason = in_words(e.message());
         let key = e
             .span()
             .map(|s| format!("line {}", source[..s.start].lines().count().max(1)))
@@ -316,6 +304,25 @@ pub fn parse(source: &str, path: &Path) -> Result<Suite, SuiteError> {
     })
 }
 
+/// A TOML error message with serde's type names in words: `integer
+/// `4294967296`, expected u32` says which numbers fit.
+fn in_words(message: &str) -> String {
+    [
+        (
+            "expected u32",
+            "expected a whole number from 0 to 4294967295",
+        ),
+        (
+            "expected u64",
+            "expected a whole number from 0 to 18446744073709551615",
+        ),
+        ("expected f64", "expected a number"),
+        ("expected usize", "expected a whole number"),
+    ]
+    .iter()
+    .fold(message.to_owned(), |m, (from, to)| m.replace(from, to))
+}
+
 /// Checks a platform list (also used for `--platform`).
 pub fn check_platforms(platforms: &[String]) -> Result<(), String> {
     if platforms.is_empty() {
@@ -377,10 +384,16 @@ fn workload_entry(
                         "must be a non-negative integer".to_owned(),
                     )
                 })?;
-            let n32 = u32::try_from(n).unwrap_or(u32::MAX);
+            // A count too large for the schedule is reported as given.
+            let count = || {
+                u32::try_from(n).map_err(|_| {
+                    let range = if slot == 0 { "1-1000" } else { "0-100" };
+                    (format!(".{key}"), format!("{n} is outside {range}"))
+                })
+            };
             match slot {
-                0 => schedule.repetitions = n32,
-                1 => schedule.warmups = n32,
+                0 => schedule.repetitions = count()?,
+                1 => schedule.warmups = count()?,
                 _ => schedule.deadline_s = n,
             }
         }

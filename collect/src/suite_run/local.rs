@@ -83,6 +83,9 @@ pub fn resume(run_dir: &Path) -> Result<Packed> {
     if resumed.torn_bytes > 0 {
         log::warn!("cut {} bytes of a torn last journal record (a run being recorded when the collector stopped)", resumed.torn_bytes);
     }
+    for c in &resumed.corrupt {
+        log::warn!("{c}: corruption in the middle of the journal, not a torn tail; the intact records before and after it are kept, its run is run again (old journal kept in .journal.corrupt)");
+    }
     for d in &resumed.dropped {
         log::warn!("dropped {d}: no journal record vouches for it (it is run again)");
     }

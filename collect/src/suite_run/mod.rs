@@ -115,15 +115,15 @@ pub fn start(args: &RunArgs) -> Result<()> {
             }
         })?;
         progress.suspend(|| {
-            println!("bundle {}", done.bundle.display());
-            println!("id     {}", done.id);
+            crate::outln!("bundle {}", done.bundle.display());
+            crate::outln!("id     {}", done.id);
         });
         bundles.push(done.bundle);
     }
     progress.finish_and_clear();
-    eprint!("{}", progress.time_table());
+    crate::errln!("{}", progress.time_table().trim_end());
     if bundles.len() > 1 {
-        eprintln!(
+        crate::errln!(
             "report over all of them: analyze report {}",
             bundles
                 .iter()

@@ -369,8 +369,8 @@ fn boot_and_run(
                         p.finish(key, "xen", pillar);
                     }
                     (Some(p), Some(crate::progress::Line::Mark(what))) => p.mark("xen", what),
-                    (Some(p), None) => p.suspend(|| eprintln!("dom0| {line}")),
-                    (None, _) => eprintln!("dom0| {line}"),
+                    (Some(p), None) => p.suspend(|| crate::errln!("dom0| {line}")),
+                    (None, _) => crate::errln!("dom0| {line}"),
                 }
             }
             if let Some(s) = said {

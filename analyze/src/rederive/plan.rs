@@ -1,0 +1,136 @@
+//! The plan a bundle claims (`config/plan.json`), derived again from the
+//! suite it was made from (`config/suite.toml`), and the run folders it
+//! fixes.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{anyhow, bail, Context, Result};
+use benchvm_format::Manifest;
+use collect::plan::{self, Plan, PlannedRun};
+use collect::suite;
+use serde_json::Value;
+
+use super::Files;
+
+pub const PLAN: &str = "config/plan.json";
+pub const SUITE: &str = "config/suite.toml";
+const SETTINGS: &str = "config/settings.json";
+
+/// The platforms `config/settings.json` names, when the bundle has it.
+#[derive(Debug, serde::Deserialize)]
+struct Settings {
+    platforms: Vec<String>,
+}
+
+/// The plan the bundle claims.
+pub fn claimed(files: &Files<'_>) -> Result<Plan> {
+    files
+        .json(PLAN)?
+        .with_context(|| format!("the bundle has no {PLAN} to re-derive from"))
+}
+
+/// Checks the claimed plan against the suite it must come from and the
+/// manifest.
+pub fn check(files: &Files<'_>, manifest: &Manifest, claimed: &Plan) -> Result<()> {
+    let told: Value = files
+        .json(PLAN)?
+        .with_context(|| format!("the bundle has no {PLAN} to re-derive from"))?;
+    let text = files
+        .text(SUITE)
+        .with_context(|| format!("the bundle has no {SUITE}: the plan cannot be derived again"))?;
+    let suite = suite::parse(&text, Path::new(SUITE))
+        .map_err(|e| anyhow!("{SUITE} does not parse as a suite: {e}"))?;
+    if claimed.platforms != manifest.platforms {
+        bail!(
+            "{PLAN} runs on {}, but manifest.json lists the platforms {}",
+            claimed.platforms.join(", "),
+            manifest.platforms.join(", ")
+        );
+    }
+    if let Some(settings) = files.json::<Settings>(SETTINGS)? {
+        if settings.platforms != claimed.platforms {
+            bail!(
+                "{PLAN} runs on {}, but {SETTINGS} says the run was asked for {}",
+                claimed.platforms.join(", "),
+                settings.platforms.join(", ")
+            );
+        }
+    }
+    if suite.name != manifest.suite {
+        bail!(
+            "manifest.json names the suite {:?}, but {SUITE} is the suite {:?}",
+            manifest.suite,
+            suite.name
+        );
+    }
+    let built = plan::build(&suite, &claimed.platforms);
+    if serde_json::to_value(&built)? != told {
+        bail!(
+            "{PLAN} is not the plan {SUITE} gives on {}: {}",
+            claimed.platforms.join(", "),
+            first_difference(claimed, &built)?
+        );
+    }
+    Ok(())
+}
+
+/// Where two plans part, for a person.
+fn first_difference(told: &Plan, built: &Plan) -> Result<String> {
+    let run = |r: &PlannedRun| format!("{} ({})", r.folder(), r.describe());
+    let folders = |p: &Plan| {
+        p.runs
+            .iter()
+            .map(PlannedRun::folder)
+            .collect::<BTreeSet<_>>()
+    };
+    let (told_folders, built_folders) = (folders(told), folders(built));
+    if let Some(missing) = built
+        .runs
+        .iter()
+        .find(|r| !told_folders.contains(&r.folder()))
+    {
+        return Ok(format!("the suite plans {}, it does not", run(missing)));
+    }
+    if let Some(extra) = told
+        .runs
+        .iter()
+        .find(|r| !built_folders.contains(&r.folder()))
+    {
+        return Ok(format!("it plans {}, the suite does not", run(extra)));
+    }
+    for (i, (a, b)) in told.runs.iter().zip(&built.runs).enumerate() {
+        if serde_json::to_value(a)? != serde_json::to_value(b)? {
+            return Ok(format!(
+                "its run {} is {}, the suite's is {}, with other settings or in another order",
+                i + 1,
+                run(a),
+                run(b)
+            ));
+        }
+    }
+    Ok("its suite name, platforms or guest size differ".to_owned())
+}
+
+/// Refuses a file under `runs/` that belongs to no planned run.
+pub fn check_no_strays(files: &Files<'_>, plan: &Plan) -> Result<()> {
+    let folders: BTreeSet<String> = plan.runs.iter().map(PlannedRun::folder).collect();
+    for path in files.under("runs/") {
+        let mut dir = path;
+        let planned = loop {
+            match dir.rfind('/') {
+                Some(i) => {
+                    dir = &dir[..i];
+                    if folders.contains(dir) {
+                        break true;
+                    }
+                }
+                None => break false,
+            }
+        };
+        if !planned {
+            bail!("{path}: a file under runs/ that belongs to no run {PLAN} plans");
+        }
+    }
+    Ok(())
+}
