@@ -45,8 +45,26 @@ pub struct BarGroup {
     /// Optional second line in smaller gray text, e.g. "events_per_sec
     /// (events/s), higher is better".
     pub detail: Option<String>,
-    /// One entry per series; `None` shows "no data" at the bar's place.
-    pub bars: Vec<Option<Bar>>,
+    /// One entry per series.
+    pub bars: Vec<Slot>,
+}
+
+/// What one series shows in a group.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Slot {
+    Bar(Bar),
+    /// No bar; the text says why at the bar's place ("no data", "n/a:
+    /// native mean is 0"), never a bar of 0.
+    Empty(String),
+}
+
+impl Slot {
+    pub fn bar(&self) -> Option<&Bar> {
+        match self {
+            Slot::Bar(b) => Some(b),
+            Slot::Empty(_) => None,
+        }
+    }
 }
 
 /// One bar.
@@ -97,7 +115,7 @@ impl GroupedBars {
                     self.series.len()
                 )));
             }
-            for b in g.bars.iter().flatten() {
+            for b in g.bars.iter().filter_map(Slot::bar) {
                 if !(b.value.is_finite() && b.value >= 0.0) {
                     return Err(FigureError::Input(format!(
                         "group {:?}: bar value {} is not a finite non-negative number",
@@ -142,13 +160,13 @@ impl Figure for GroupedBars {
         let max_value = self
             .groups
             .iter()
-            .flat_map(|g| g.bars.iter().flatten())
+            .flat_map(|g| g.bars.iter().filter_map(Slot::bar))
             .map(|b| b.value)
             .fold(0.0f64, f64::max);
         let clip = (max_value * 2.5).max(self.reference.as_ref().map_or(0.0, |r| r.0 * 1.5));
         // The axis must leave room for every printed value right of its bar.
         let mut x_max = self.reference.as_ref().map_or(0.0, |r| r.0 * 1.1).max(1e-9);
-        for b in self.groups.iter().flat_map(|g| g.bars.iter().flatten()) {
+        for b in self.groups.iter().flat_map(|g| g.bars.iter().filter_map(Slot::bar)) {
             let end = b
                 .interval
                 .map_or(b.value, |(_, hi)| hi.min(clip).max(b.value));
@@ -218,13 +236,16 @@ impl Figure for GroupedBars {
                     first + ((si + 1) as i32 * BAR) as f64,
                 );
                 let mid = (b0 + b1) / 2.0;
-                let Some(bar) = bar else {
+                let bar = match bar {
+                    Slot::Bar(b) => b,
+                    Slot::Empty(why) => {
                     root.draw(&Text::new(
-                        "no data",
+                        why.clone(),
                         (px(0.0, mid).0 + 6, px(0.0, mid).1),
                         style::text(style::SMALL).color(&style::MUTED),
                     ))?;
                     continue;
+                    }
                 };
                 chart.plotting_area().draw(&Rectangle::new(
                     [(0.0, b0 + 2.0), (bar.value, b1 - 2.0)],

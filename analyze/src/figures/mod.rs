@@ -46,7 +46,7 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub use grouped_bars::{Bar, BarGroup, BarSeries, GroupedBars};
+pub use grouped_bars::{Bar, BarGroup, BarSeries, GroupedBars, Slot};
 pub use guest_bars::{GuestBars, GuestOutcome, GuestRun};
 pub use heat_table::{HeatCell, HeatColumn, HeatTable};
 pub use line_band::{BandPoint, BandSeries, LineBand};
