@@ -12,7 +12,7 @@ use polars::prelude::*;
 use crate::analysis::{self, Analysis};
 use crate::filter::Filters;
 use crate::load::{load_set, BundleInfo, LoadOptions};
-use crate::render::{self, markdown::Markdown, Renderer};
+use crate::render::{self, latex::Form, markdown::Markdown, Renderer};
 use crate::table2::{self, Table2};
 
 /// Settings of one report.
@@ -24,6 +24,10 @@ pub struct ReportSettings {
     pub strict: bool,
     pub load: LoadOptions,
     pub filters: Filters,
+    /// Form of the LaTeX tables (report folder and paper folder).
+    pub latex: Form,
+    /// Also write a paper folder here (`paper.rs`).
+    pub paper: Option<PathBuf>,
 }
 
 /// Name of the tidy data file in a report folder.
@@ -71,7 +75,7 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
     }
     let docs = docs(&analysis, table2.as_ref());
     for doc in &docs {
-        render::write_all(&out, doc)
+        render::write_all_with(&out, doc, settings.latex)
             .with_context(|| format!("writing {} in {}", doc.name, out.display()))?;
     }
     lap.done("tables");
@@ -90,6 +94,12 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
         &render::html::from_analysis(&analysis, &docs, &figures),
     )?;
     lap.done("report.md, figures, report.html");
+    if let Some(dir) = &settings.paper {
+        crate::paper::write(&analysis, &docs, table2.as_ref(), dir, settings.latex)
+            .with_context(|| format!("writing the paper folder {}", dir.display()))?;
+        lap.done("paper folder");
+        println!("paper folder: {}", dir.display());
+    }
     print_summary(&analysis, &docs);
     println!("\nwritten to {}", out.display());
     Ok(ExitCode::SUCCESS)

@@ -78,6 +78,7 @@ pub struct Bar {
     pub text: String,
 }
 
+/// Width of the default layout.
 const WIDTH: u32 = 1000;
 const BAR: i32 = 20;
 const GROUP_PAD: i32 = 16;
@@ -127,15 +128,19 @@ impl GroupedBars {
         Ok(())
     }
 
-    fn header_height(&self) -> i32 {
-        style::TITLE_BAND + style::legend_height(&self.legend_entries(), WIDTH) + 14
+    fn header_height(&self, width: u32) -> i32 {
+        style::TITLE_BAND + style::legend_height(&self.legend_entries(), width) + 14
     }
 }
 
 impl Figure for GroupedBars {
     fn size(&self) -> (u32, u32) {
+        self.size_at(WIDTH)
+    }
+
+    fn size_at(&self, width: u32) -> (u32, u32) {
         let plot = self.groups.len().max(1) as i32 * self.group_height();
-        (WIDTH, (self.header_height() + plot + BOTTOM) as u32)
+        (width, (self.header_height(width) + plot + BOTTOM) as u32)
     }
 
     fn draw<DB: DrawingBackend>(
@@ -145,7 +150,8 @@ impl Figure for GroupedBars {
         self.check()?;
         let y0 = style::title(root, &self.title)?;
         style::legend(root, &self.legend_entries(), y0)?;
-        let top = self.header_height();
+        let width = root.dim_in_pixel().0;
+        let top = self.header_height(width);
 
         let label_w =
             style::widest(self.groups.iter().map(|g| &g.label), style::LABEL).max(style::widest(
@@ -153,7 +159,7 @@ impl Figure for GroupedBars {
                 style::SMALL,
             ));
         let left = label_w + 24;
-        let plot_w = WIDTH as i32 - left - RIGHT;
+        let plot_w = width as i32 - left - RIGHT;
 
         // Clip whiskers far beyond every bar so one wild interval does not
         // squash the chart; a clipped whisker ends in an arrowhead.

@@ -61,9 +61,27 @@ fn em(c: char) -> f64 {
     }
 }
 
+/// How much wider than `cmr10` scaled down the design size of `size`
+/// points sets text: small sizes use fonts drawn wider for legibility
+/// (average advance of `cmr8`, `cmr7`, `cmr6`, `cmr5` over `cmr10`'s, per
+/// point of size).
+fn design_factor(size: f64) -> f64 {
+    if size >= 9.5 {
+        1.0
+    } else if size >= 7.5 {
+        1.06
+    } else if size >= 6.5 {
+        1.11
+    } else if size >= 5.5 {
+        1.18
+    } else {
+        1.33
+    }
+}
+
 /// Width in points of `text` (unescaped) set at `size` points.
 pub fn width(text: &str, size: f64) -> f64 {
-    text.chars().map(em).sum::<f64>() * size
+    text.chars().map(em).sum::<f64>() * size * design_factor(size)
 }
 
 /// Width in points of the widest word of `text` at `size`: a line broken
@@ -71,7 +89,7 @@ pub fn width(text: &str, size: f64) -> f64 {
 /// never narrower.
 pub fn widest_word(text: &str, size: f64) -> f64 {
     text.split([' ', '/', '_'])
-        .map(|w| width(w, size) + em('/') * size)
+        .map(|w| width(w, size) + em('/') * size * design_factor(size))
         .fold(0.0, f64::max)
 }
 
@@ -82,6 +100,7 @@ mod tests {
     #[test]
     fn digits_are_half_an_em() {
         assert!((width("1.000", 10.0) - (4.0 * 5.0 + 2.78)).abs() < 1e-9);
+        assert!(width("Native", 5.0) > 19.0, "cmr5 sets it 19.1pt wide");
         assert!(widest_word("a very_long/path", 10.0) >= width("very", 10.0));
     }
 }
