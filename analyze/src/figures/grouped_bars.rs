@@ -160,6 +160,9 @@ impl Figure for GroupedBars {
             ));
         let left = label_w + 24;
         let plot_w = width as i32 - left - RIGHT;
+        // A caption wider than the plot (a paper column) is set left-aligned
+        // under the axis instead of centered on it.
+        let desc_fits = style::text_width(&self.value_label, style::LABEL) <= plot_w;
 
         // Clip whiskers far beyond every bar so one wild interval does not
         // squash the chart; a clipped whisker ends in an arrowhead.
@@ -196,7 +199,7 @@ impl Figure for GroupedBars {
             .x_labels(8)
             .x_label_formatter(&|v| format!("{v:.decimals$}"))
             .x_label_style(style::text(style::SMALL))
-            .x_desc(self.value_label.as_str())
+            .x_desc(if desc_fits { self.value_label.as_str() } else { "" })
             .axis_desc_style(style::text(style::LABEL))
             .bold_line_style(style::GRID)
             .light_line_style(TRANSPARENT)
@@ -276,8 +279,20 @@ impl Figure for GroupedBars {
                     end = end.max(hi_c);
                 }
                 let (tx, ty) = px(end, mid);
-                style::label_on_white(root, &bar.text, (tx + 8, ty), style::SMALL)?;
+                // Kept inside the figure: a text too long for the room right
+                // of its bar ends at the plot's edge, on its white box.
+                let tw = style::text_width(&bar.text, style::SMALL);
+                let tx = (tx + 8).min(width as i32 - RIGHT / 2 - tw);
+                style::label_on_white(root, &bar.text, (tx, ty), style::SMALL)?;
             }
+        }
+        if !desc_fits {
+            let (_, base) = px(0.0, total);
+            root.draw(&Text::new(
+                self.value_label.clone(),
+                (8, base + BOTTOM - 18),
+                style::anchored(style::LABEL, HPos::Left, VPos::Center),
+            ))?;
         }
         // The value axis starts at 0: draw its line over the bars' roots.
         let (x, y_top) = px(0.0, 0.0);

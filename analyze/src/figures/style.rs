@@ -305,10 +305,15 @@ pub fn title<DB: DrawingBackend>(
     title: &str,
 ) -> Result<i32, FigureError> {
     let width = area.dim_in_pixel().0 as i32;
+    // A title wider than a narrow (paper column) figure is set smaller.
+    let size = [TITLE, LABEL, SMALL]
+        .into_iter()
+        .find(|&s| text_width(title, s) <= width - 16)
+        .unwrap_or(SMALL);
     area.draw(&Text::new(
         title.to_owned(),
         (width / 2, 14),
-        anchored(TITLE, HPos::Center, VPos::Top),
+        anchored(size, HPos::Center, VPos::Top),
     ))?;
     Ok(TITLE_BAND)
 }
