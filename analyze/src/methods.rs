@@ -192,7 +192,15 @@ mod tests {
         for k in keys {
             assert!(bib.contains(&format!("{{{k},")), "{k}");
         }
-        for k in ["fieller1954", "welch1947", "mann1947", "leys2013", "gunther2007", "hoefler2015", "kalibera2013"] {
+        for k in [
+            "fieller1954",
+            "welch1947",
+            "mann1947",
+            "leys2013",
+            "gunther2007",
+            "hoefler2015",
+            "kalibera2013",
+        ] {
             assert!(bib.contains(&format!("{{{k},")), "{k}");
         }
     }

@@ -50,7 +50,10 @@ pub fn write(
     let mut floats = String::from(
         "% Figures of this evaluation; requires \\usepackage{graphicx}.\n\\providecommand{\\Description}[1]{}\n\n",
     );
-    let mut figure = |stem: &str, caption: &str, result: Result<PathBuf, figures::FigureError>| -> Result<()> {
+    let mut figure = |stem: &str,
+                      caption: &str,
+                      result: Result<PathBuf, figures::FigureError>|
+     -> Result<()> {
         let path = result.with_context(|| format!("writing figures/{stem}.pdf"))?;
         let _ = write!(
             floats,

@@ -31,7 +31,7 @@ pub struct Key {
 }
 
 /// How isolation samples are formed, as the report's methods state it.
-pub const ISOLATION_UNIT: &str = "Isolation: the unit of analysis is the repetition. The guests of one repetition run at the same moment on one host and are not independent, so each repetition gives one value per role (the mean over that role's guests that returned ok), in Table 2 and in the platform comparisons alike; n counts repetitions.";
+pub const ISOLATION_UNIT: &str = "Isolation: the unit of analysis is the repetition. The guests of one repetition run at the same moment on one host and are not independent, so each repetition gives one value per role (the mean over that role's guests that returned ok), in the isolation table and in the platform comparisons alike; n counts repetitions.";
 
 /// Where one value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -76,7 +76,10 @@ pub enum Entry {
     /// No row of this platform for the workload's metric.
     NotMeasured,
     /// Rows, but none ok: every run failed or did not return.
-    NoOkValue { failed: usize, dnr: usize },
+    NoOkValue {
+        failed: usize,
+        dnr: usize,
+    },
     Measured(Cell),
 }
 
@@ -140,9 +143,10 @@ pub fn from_samples(all: &BTreeMap<samples::Key, Sample>) -> std::result::Result
             .insert(&key.column, sample);
     }
     let native = native_column();
-    let native_ok = groups
-        .values()
-        .any(|g| g.2.get(native.as_str()).is_some_and(|s| !s.values.is_empty()));
+    let native_ok = groups.values().any(|g| {
+        g.2.get(native.as_str())
+            .is_some_and(|s| !s.values.is_empty())
+    });
     if !native_ok {
         return Err(NoNative);
     }
@@ -338,7 +342,12 @@ fn record(row: &Row, column: &str, e: &Entry) -> Vec<Value> {
     ];
     match e {
         Entry::NotMeasured => {
-            r.extend(["not-measured".into(), 0usize.into(), 0usize.into(), 0usize.into()]);
+            r.extend([
+                "not-measured".into(),
+                0usize.into(),
+                0usize.into(),
+                0usize.into(),
+            ]);
             r.extend(std::iter::repeat_n(Value::Null, 6));
             r.push("not measured: no row of this platform".into());
             r.extend(std::iter::repeat_n(Value::Null, 4));

@@ -106,17 +106,17 @@ fn an_infinite_score_is_a_cell_that_says_why_and_the_report_completes() {
         + &overall("kvm", what, &ok(&[0.0, 0.0, 0.0]));
     let out = report(tmp.path(), &csv);
     let md = read(&out, "table1.md");
-    assert!(
-        line(&md, "errors").contains("n/a: KVM mean is 0"),
-        "{md}"
-    );
+    assert!(line(&md, "errors").contains("n/a: KVM mean is 0"), "{md}");
     // The figures and the HTML report exist: nothing aborted.
     for f in ["figures/table1.svg", "figures/table1.png", "report.html"] {
         assert!(out.join(f).exists(), "{f}");
     }
     // Native's own score is 1 in the CSV, not NaN; kvm's is empty with a reason.
     let csv = read(&out, "table1.csv");
-    assert!(csv.contains("errors,errors,count,lower,Native,native,3,0,0,1,"), "{csv}");
+    assert!(
+        csv.contains("errors,errors,count,lower,Native,native,3,0,0,1,"),
+        "{csv}"
+    );
     assert!(csv.contains("n/a: KVM mean is 0"), "{csv}");
     let json = read(&out, "table1.json");
     assert!(!json.contains("NaN") && !json.contains("inf"));
@@ -139,7 +139,11 @@ fn zero_variance_is_undefined_with_a_warning_never_p_below_0_001() {
         "{table1}"
     );
     let warnings = read(&out, "warnings.md");
-    assert_eq!(warnings.matches("| zero-variance |").count(), 2, "{warnings}");
+    assert_eq!(
+        warnings.matches("| zero-variance |").count(),
+        2,
+        "{warnings}"
+    );
 }
 
 #[test]
@@ -179,8 +183,7 @@ fn native_cell_carries_its_mean_interval_only() {
     let csv = overall("native", what, &ok(&[100.0, 101.0, 99.0]))
         + &overall("kvm", what, &ok(&[95.0, 96.0, 94.0]));
     let out = report(tmp.path(), &csv);
-    let json: serde_json::Value =
-        serde_json::from_str(&read(&out, "table1.json")).expect("json");
+    let json: serde_json::Value = serde_json::from_str(&read(&out, "table1.json")).expect("json");
     let native = &json["records"][0];
     assert_eq!(native["column"], "Native");
     assert_eq!(native["interval"], "native");
@@ -201,7 +204,9 @@ fn isolation_comparisons_count_repetitions_not_guests() {
             for (stressor, base) in [("none", 100.0), ("cpu", 90.0)] {
                 for guest in 1..=4u32 {
                     let role = if guest == 1 { "stressed" } else { "normal" };
-                    let v = base - f64::from(guest) - f64::from(rep) * 0.5
+                    let v = base
+                        - f64::from(guest)
+                        - f64::from(rep) * 0.5
                         - if platform == "kvm" { 3.0 } else { 0.0 };
                     csv.push_str(&format!(
                         "{platform},isolation,web,good_rate,%,higher,{rep},{guest},4,{stressor},{role},ok,{v}\n"
@@ -217,12 +222,20 @@ fn isolation_comparisons_count_repetitions_not_guests() {
         .as_array()
         .expect("records")
         .iter()
-        .filter(|r| r["condition"].as_str().is_some_and(|c| c.contains("role=normal")))
+        .filter(|r| {
+            r["condition"]
+                .as_str()
+                .is_some_and(|c| c.contains("role=normal"))
+        })
         .collect();
     assert!(!normal.is_empty());
     for r in normal {
         // 4 repetitions of 3 normal guests: n = 4, not 12.
-        assert_eq!((r["n_a"].as_i64(), r["n_b"].as_i64()), (Some(4), Some(4)), "{r}");
+        assert_eq!(
+            (r["n_a"].as_i64(), r["n_b"].as_i64()),
+            (Some(4), Some(4)),
+            "{r}"
+        );
     }
     assert!(read(&out, "report.md").contains("the unit of analysis is the repetition"));
 }
@@ -246,7 +259,9 @@ fn dropped_and_failed_cells_have_notes_and_effects_need_two_per_side() {
         "{t1}"
     );
     assert!(
-        t1.contains("disk-read / bandwidth: not in the table, native did not measure it; measured on KVM"),
+        t1.contains(
+            "disk-read / bandwidth: not in the table, native did not measure it; measured on KVM"
+        ),
         "{t1}"
     );
     let row = line(&read(&out, "platforms.md"), "cpu").to_owned();
@@ -260,7 +275,11 @@ fn outlier_scores_are_printed_on_their_side_of_the_threshold() {
     let tmp = tempfile::tempdir().expect("tmp");
     // median 10, MAD 1 -> score of 14.5: 4.5 / 1.4826 = 3.0352...
     let what = "cpu,events_per_sec,events/s,higher";
-    let csv = overall("native", what, &ok(&[9.0, 10.0, 11.0, 10.0, 9.0, 11.0, 14.5]));
+    let csv = overall(
+        "native",
+        what,
+        &ok(&[9.0, 10.0, 11.0, 10.0, 9.0, 11.0, 14.5]),
+    ) + &overall("kvm", what, &ok(&[9.5, 9.6, 9.4]));
     let out = report(tmp.path(), &csv);
     let warnings = read(&out, "warnings.md");
     assert!(

@@ -8,11 +8,11 @@ use std::path::PathBuf;
 
 use analyze::figures::{
     self, heat_table, table1, BandPoint, BandSeries, Bar, BarGroup, BarSeries, Figure, FigureError,
-    GroupedBars, GuestBars, GuestOutcome, GuestRun, HeatCell, HeatTable, LineBand, Slot,
+    FitLine, GroupedBars, GuestBars, GuestOutcome, GuestRun, HeatCell, HeatTable, LineBand, Slot,
 };
+use analyze::stats::ratio::Refusal;
 use analyze::stats::{fieller, RatioInterval, Summary};
 use analyze::table1::{Cell, Entry, Row, Score, Table1};
-use analyze::stats::ratio::Refusal;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -440,6 +440,16 @@ fn sample_lines() -> LineBand {
                 points: xen,
             },
         ],
+        fits: vec![FitLine {
+            name: "Xen: USL fit, 95% band".into(),
+            color: 2,
+            points: (1..=30)
+                .map(|n| {
+                    let m = 280.0 * f64::from(n);
+                    (f64::from(n), m, m * 0.95, m * 1.05)
+                })
+                .collect(),
+        }],
     }
 }
 
@@ -552,4 +562,70 @@ fn rotated_text_is_rotated_in_png() {
     assert!(h > 4 * w, "ink box {w}x{h} is not vertical");
     // SVG keeps it as a rotate() transform.
     assert!(figures::svg(&Rotated).expect("svg").contains("rotate(270"));
+}
+
+/// Runs a poppler tool; the PDF tests need poppler-utils.
+fn poppler(tool: &str, args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} could not run ({e}): install poppler-utils"));
+    assert!(
+        out.status.success(),
+        "{tool} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn pdf_figures_open_at_a_columns_width_with_searchable_text() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let lines = sample_lines();
+    // The report's PDF: the same drawing as its SVG, the page of a figure*.
+    figures::write(&lines, tmp.path(), "lines").expect("write");
+    // The paper's PDF: laid out for one column, a page one column wide.
+    let column =
+        figures::write_column_pdf(&lines, &tmp.path().join("paper"), "lines").expect("column pdf");
+    for (pdf, width_pt) in [
+        (tmp.path().join("lines.pdf"), figures::REPORT_PDF_PT),
+        (column, figures::pdf::COLUMN_PT),
+    ] {
+        let path = pdf.to_str().expect("utf-8 path");
+        // pdftoppm renders it; at 72 dpi a point is a pixel.
+        let stem = format!("{path}-page");
+        poppler(
+            "pdftoppm",
+            &["-r", "72", "-png", "-singlefile", path, &stem],
+        );
+        let img = image::open(format!("{stem}.png"))
+            .expect("rendered page")
+            .to_rgb8();
+        assert!(
+            (f64::from(img.width()) - width_pt).abs() <= 1.0,
+            "{path}: {} px wide, page should be {width_pt} pt",
+            img.width()
+        );
+        assert!(has_color(&img, "#D55E00") || img.pixels().any(|p| p.0 != [255, 255, 255]));
+        let text = poppler("pdftotext", &[path, "-"]).stdout;
+        let text = String::from_utf8_lossy(&text);
+        for needed in ["KVM", "Xen", "guests started at once (N)", "4 DNR"] {
+            assert!(
+                text.contains(needed),
+                "{needed} not searchable in {path}:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn scalability_axis_has_ticks_at_the_measured_n_only() {
+    let (svg, _) = render("line_band_ticks", &sample_lines());
+    let t = texts(&svg);
+    assert!(!t.iter().any(|s| s == "0.5" || s == "1.5"), "{t:?}");
+    for n in ["1", "2", "4"] {
+        assert!(t.iter().any(|s| s == n), "tick {n} missing in {t:?}");
+    }
+    // The fitted curve is drawn, dashed, with its legend entry.
+    assert!(t.iter().any(|s| s == "Xen: USL fit, 95% band"), "{t:?}");
 }

@@ -103,7 +103,10 @@ fn table1() -> Table1 {
             metric: "events_per_sec".into(),
             unit: "events/s".into(),
             direction: "higher".into(),
-            cells: vec![cell(&base, true), cell(&[940.0, 950.0, 960.0, 950.0], false)],
+            cells: vec![
+                cell(&base, true),
+                cell(&[940.0, 950.0, 960.0, 950.0], false),
+            ],
         }],
         dropped: Vec::new(),
     }
@@ -181,6 +184,7 @@ fn sections() -> Vec<Section> {
                 .map(|&n| BandPoint::from_values(n, &[100.0 * n, 104.0 * n, 98.0 * n], 0))
                 .collect(),
         }],
+        fits: Vec::new(),
     };
     let figure = |svg: Result<String, figures::FigureError>, caption: &str| Block::Figure {
         svg: svg.expect("svg"),

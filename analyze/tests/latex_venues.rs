@@ -31,7 +31,9 @@ const TEMPLATES: [(&str, &str, &str); 2] = [
 ];
 
 fn data(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 /// Imports a fixture and writes its report and paper folder in `form`.
@@ -99,7 +101,11 @@ fn compile(dir: &Path, stem: &str, body: &str, bib: bool) -> Vec<String> {
         let mut out = pdflatex();
         if bib && out.status.success() {
             let b = tool("bibtex", dir, &[&job]);
-            assert!(b.status.success(), "bibtex {job}: {}", String::from_utf8_lossy(&b.stdout));
+            assert!(
+                b.status.success(),
+                "bibtex {job}: {}",
+                String::from_utf8_lossy(&b.stdout)
+            );
             pdflatex();
         }
         if out.status.success() {
@@ -147,7 +153,10 @@ fn check(fixture: &str, expect_tables: &[&str]) {
         let (out, paper) = report(tmp.path(), fixture, form);
         problems.extend(compile(&out, "tables", &every_table(&out), false));
         for t in expect_tables {
-            assert!(paper.join(format!("{t}.tex")).exists(), "{t}.tex in the paper folder");
+            assert!(
+                paper.join(format!("{t}.tex")).exists(),
+                "{t}.tex in the paper folder"
+            );
         }
         let mut body = String::from("\\input{methods}\n");
         for t in expect_tables {
@@ -156,7 +165,10 @@ fn check(fixture: &str, expect_tables: &[&str]) {
         body.push_str("\\input{figures}\n");
         problems.extend(compile(&paper, "paper", &body, true));
         let figures = std::fs::read_to_string(paper.join("figures.tex")).expect("figures.tex");
-        assert!(figures.matches("\\includegraphics").count() >= 2, "{figures}");
+        assert!(
+            figures.matches("\\includegraphics").count() >= 2,
+            "{figures}"
+        );
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -175,7 +175,11 @@ impl Figure for GroupedBars {
         let clip = (max_value * 2.5).max(self.reference.as_ref().map_or(0.0, |r| r.0 * 1.5));
         // The axis must leave room for every printed value right of its bar.
         let mut x_max = self.reference.as_ref().map_or(0.0, |r| r.0 * 1.1).max(1e-9);
-        for b in self.groups.iter().flat_map(|g| g.bars.iter().filter_map(Slot::bar)) {
+        for b in self
+            .groups
+            .iter()
+            .flat_map(|g| g.bars.iter().filter_map(Slot::bar))
+        {
             let end = b
                 .interval
                 .map_or(b.value, |(_, hi)| hi.min(clip).max(b.value));
@@ -199,7 +203,11 @@ impl Figure for GroupedBars {
             .x_labels(8)
             .x_label_formatter(&|v| format!("{v:.decimals$}"))
             .x_label_style(style::text(style::SMALL))
-            .x_desc(if desc_fits { self.value_label.as_str() } else { "" })
+            .x_desc(if desc_fits {
+                self.value_label.as_str()
+            } else {
+                ""
+            })
             .axis_desc_style(style::text(style::LABEL))
             .bold_line_style(style::GRID)
             .light_line_style(TRANSPARENT)
@@ -248,12 +256,12 @@ impl Figure for GroupedBars {
                 let bar = match bar {
                     Slot::Bar(b) => b,
                     Slot::Empty(why) => {
-                    root.draw(&Text::new(
-                        why.clone(),
-                        (px(0.0, mid).0 + 6, px(0.0, mid).1),
-                        style::text(style::SMALL).color(&style::MUTED),
-                    ))?;
-                    continue;
+                        root.draw(&Text::new(
+                            why.clone(),
+                            (px(0.0, mid).0 + 6, px(0.0, mid).1),
+                            style::text(style::SMALL).color(&style::MUTED),
+                        ))?;
+                        continue;
                     }
                 };
                 chart.plotting_area().draw(&Rectangle::new(

@@ -145,11 +145,13 @@ impl LineBand {
             }
         }
         for f in &self.fits {
-            if f.points
-                .iter()
-                .any(|&(x, m, lo, hi)| !(x.is_finite() && m.is_finite() && lo.is_finite() && hi.is_finite()))
-            {
-                return Err(FigureError::Input(format!("fit {:?} is not finite", f.name)));
+            if f.points.iter().any(|&(x, m, lo, hi)| {
+                !(x.is_finite() && m.is_finite() && lo.is_finite() && hi.is_finite())
+            }) {
+                return Err(FigureError::Input(format!(
+                    "fit {:?} is not finite",
+                    f.name
+                )));
             }
         }
         Ok(())
@@ -221,7 +223,10 @@ impl Figure for LineBand {
                 let (px, base) = chart.backend_coord(&(x, 0.0));
                 let (_, top) = chart.backend_coord(&(x, y_max));
                 root.draw(&PathElement::new(vec![(px, top), (px, base)], style::GRID))?;
-                root.draw(&PathElement::new(vec![(px, base), (px, base + 5)], style::AXIS))?;
+                root.draw(&PathElement::new(
+                    vec![(px, base), (px, base + 5)],
+                    style::AXIS,
+                ))?;
                 root.draw(&Text::new(
                     format!("{x:.0}"),
                     (px, base + 8),
@@ -234,7 +239,12 @@ impl Figure for LineBand {
             let color = style::series_color(f.color);
             for w in f.points.windows(2) {
                 chart.plotting_area().draw(&Polygon::new(
-                    vec![(w[0].0, w[0].2), (w[1].0, w[1].2), (w[1].0, w[1].3), (w[0].0, w[0].3)],
+                    vec![
+                        (w[0].0, w[0].2),
+                        (w[1].0, w[1].2),
+                        (w[1].0, w[1].3),
+                        (w[0].0, w[0].3),
+                    ],
                     color.mix(0.12).filled(),
                 ))?;
             }

@@ -256,14 +256,26 @@ pub fn write(figure: &impl Figure, dir: &Path, stem: &str) -> Result<String, Fig
     let svg = svg(figure)?;
     put(dir, &format!("{stem}.svg"), svg.as_bytes())?;
     put(dir, &format!("{stem}.png"), &png(figure)?)?;
-    put(dir, &format!("{stem}.pdf"), &pdf::from_svg(&svg, REPORT_PDF_PT)?)?;
+    put(
+        dir,
+        &format!("{stem}.pdf"),
+        &pdf::from_svg(&svg, REPORT_PDF_PT)?,
+    )?;
     Ok(svg)
 }
 
 /// Writes `<dir>/<stem>.pdf` for a paper: the figure laid out
 /// [`COLUMN_LAYOUT`] wide, on a page one column ([`pdf::COLUMN_PT`]) wide.
-pub fn write_column_pdf(figure: &impl Figure, dir: &Path, stem: &str) -> Result<PathBuf, FigureError> {
+pub fn write_column_pdf(
+    figure: &impl Figure,
+    dir: &Path,
+    stem: &str,
+) -> Result<PathBuf, FigureError> {
     let svg = svg_at(figure, COLUMN_LAYOUT)?;
-    put(dir, &format!("{stem}.pdf"), &pdf::from_svg(&svg, pdf::COLUMN_PT)?)?;
+    put(
+        dir,
+        &format!("{stem}.pdf"),
+        &pdf::from_svg(&svg, pdf::COLUMN_PT)?,
+    )?;
     Ok(dir.join(format!("{stem}.pdf")))
 }

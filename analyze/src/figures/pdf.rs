@@ -15,7 +15,9 @@ pub const COLUMN_PT: f64 = 241.14;
 /// height follows the figure's aspect ratio).
 pub fn from_svg(svg: &str, page_width_pt: f64) -> Result<Vec<u8>, FigureError> {
     let mut options = usvg::Options::default();
-    options.fontdb_mut().load_font_data(super::text::font_bytes().to_vec());
+    options
+        .fontdb_mut()
+        .load_font_data(super::text::font_bytes().to_vec());
     let tree = usvg::Tree::from_str(svg, &options)
         .map_err(|e| FigureError::Pdf(format!("reading the SVG: {e}")))?;
     let width = f64::from(tree.size().width());

@@ -300,7 +300,10 @@ impl Renderer for Latex {
         );
         let _ = writeln!(out, "\\begin{{{}}}[tbp]", layout.env);
         out.push_str("\\centering\n");
-        let _ = writeln!(out, "{size_cmd}\\setlength{{\\tabcolsep}}{{{TABCOLSEP}pt}}%");
+        let _ = writeln!(
+            out,
+            "{size_cmd}\\setlength{{\\tabcolsep}}{{{TABCOLSEP}pt}}%"
+        );
         let _ = writeln!(out, "\\caption{{{}}}", escape(caption(&doc.title)));
         let _ = writeln!(out, "\\label{{tab:{}}}", doc.name.replace('_', "-"));
         let _ = writeln!(out, "\\begin{{tabular}}{{{spec}}}");
@@ -359,7 +362,9 @@ mod tests {
         let small = compact.render(&doc(3, "0.993\n[0.981, 1.004] n=3"));
         assert!(small.contains("\\begin{table}[tbp]"), "{small}");
         assert!(small.contains("\\caption{A table}"), "{small}");
-        assert!(small.contains("\\begin{tabular}[t]{@{}r@{}}0.993\\\\ {\\scriptsize [0.981, 1.004] n=3}\\end{tabular}"));
+        assert!(small.contains(
+            "\\begin{tabular}[t]{@{}r@{}}0.993\\\\ {\\scriptsize [0.981, 1.004] n=3}\\end{tabular}"
+        ));
         // The full form puts the same cells on one line: wider.
         let full = Latex { form: Form::Full }.render(&doc(6, "0.993\n[0.981, 1.004] n=3"));
         assert!(full.contains("\\begin{table*}[tbp]"), "{full}");

@@ -258,13 +258,23 @@ mod tests {
             let (xs, ys): (Vec<f64>, Vec<f64>) = (0..n)
                 .map(|i| (pooled[i], mask >> i & 1 == 1))
                 .fold((vec![], vec![]), |(mut x, mut y), (v, in_b)| {
-                    if in_b { y.push(v) } else { x.push(v) }
+                    if in_b {
+                        y.push(v)
+                    } else {
+                        x.push(v)
+                    }
                     (x, y)
                 });
             let mut u = 0.0;
             for &yb in &ys {
                 for &xa in &xs {
-                    u += if yb > xa { 1.0 } else if yb == xa { 0.5 } else { 0.0 };
+                    u += if yb > xa {
+                        1.0
+                    } else if yb == xa {
+                        0.5
+                    } else {
+                        0.0
+                    };
                 }
             }
             u

@@ -76,17 +76,17 @@ pub fn fieller(a: &Summary, b: &Summary) -> RatioInterval {
         return RatioInterval::Undefined;
     }
     let t = t_quantile(welch_df(a, b));
-    fieller_cov(
-        (a.mean, b.mean),
-        (a.var_of_mean(), b.var_of_mean(), 0.0),
-        t,
-    )
+    fieller_cov((a.mean, b.mean), (a.var_of_mean(), b.var_of_mean(), 0.0), t)
 }
 
 /// Fieller's interval of `num / den` for estimates with variances `vnn`,
 /// `vdd` and covariance `vnd`, at the quantile `t`: the set of `r` with
 /// `(num - r den)² <= t² (vnn - 2 r vnd + r² vdd)`.
-pub fn fieller_cov((num, den): (f64, f64), (vnn, vdd, vnd): (f64, f64, f64), t: f64) -> RatioInterval {
+pub fn fieller_cov(
+    (num, den): (f64, f64),
+    (vnn, vdd, vnd): (f64, f64, f64),
+    t: f64,
+) -> RatioInterval {
     let t2 = t * t;
     let g = t2 * vdd / (den * den);
     if g.is_nan() || g >= 1.0 {
@@ -149,8 +149,7 @@ mod tests {
     fn ratios_need_positive_means() {
         assert_eq!(positive_means([(1.0, "KVM"), (2.0, "native")]), Ok(()));
         assert_eq!(
-            positive_means([(1.0, "KVM"), (0.0, "native")])
-                .map_err(|e| e.to_string()),
+            positive_means([(1.0, "KVM"), (0.0, "native")]).map_err(|e| e.to_string()),
             Err("n/a: native mean is 0".to_owned())
         );
         assert!(matches!(

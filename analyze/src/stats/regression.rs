@@ -135,7 +135,11 @@ impl Fit {
     pub fn mean_at(&self, x: &[f64]) -> (f64, f64, f64) {
         let m: f64 = x.iter().zip(&self.beta).map(|(a, b)| a * b).sum();
         let var: f64 = (0..x.len())
-            .map(|j| (0..x.len()).map(|k| x[j] * self.cov[j][k] * x[k]).sum::<f64>())
+            .map(|j| {
+                (0..x.len())
+                    .map(|k| x[j] * self.cov[j][k] * x[k])
+                    .sum::<f64>()
+            })
             .sum();
         let h = self.t() * var.max(0.0).sqrt();
         (m, m - h, m + h)
