@@ -38,6 +38,14 @@ PACKAGES=(
     tar zstd git ca-certificates time
     # analyze tests: the HTML report opened in a headless browser
     chromium
+    # analyze tests: LaTeX tables and the --paper folder compiled with
+    # pdflatex/bibtex in ACM acmart (texlive-publishers; xstring and more
+    # from texlive-latex-extra; it falls back to Computer Modern without
+    # texlive-fonts-extra's Libertine) and IEEEtran (Times from
+    # texlive-fonts-recommended); PDF figures rendered with pdftoppm and
+    # read with pdftotext (poppler-utils)
+    texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended
+    texlive-publishers poppler-utils
 )
 
 # The QEMU family: binary packages of the source package qemu that benchvm

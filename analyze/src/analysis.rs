@@ -15,6 +15,7 @@ use crate::load::{BundleInfo, LoadedSet, Skipped};
 use crate::render::Doc;
 use crate::samples::{self, Key, Sample};
 use crate::scalability::{self, Scalability};
+use crate::scaling::{self, Scaling};
 use crate::table1::{self, NoNative, Table1};
 use crate::warnings::{self, Warning};
 
@@ -39,6 +40,8 @@ pub struct Analysis {
     pub table1: std::result::Result<Table1, NoNative>,
     /// Every guest row of the scalability experiment.
     pub scalability: Scalability,
+    /// The scalability experiment's curves: slopes and fitted models.
+    pub scaling: Scaling,
     pub platforms: Vec<Comparison>,
     pub comparability: Vec<Difference>,
     pub warnings: Vec<Warning>,
@@ -61,6 +64,7 @@ pub fn analyze(set: LoadedSet, filters: &Filters) -> Result<Analysis> {
     let samples = samples::collect(&frame)?;
     let table1 = table1::from_samples(&samples);
     let scalability = scalability::build(&frame)?;
+    let scaling = scaling::build(&scalability);
     let platforms = compare::between_platforms(&samples);
     let used_refs: Vec<&BundleInfo> = used.iter().map(|&i| &set.bundles[i]).collect();
     let comparability = guard::check(&used_refs);
@@ -74,6 +78,7 @@ pub fn analyze(set: LoadedSet, filters: &Filters) -> Result<Analysis> {
         samples,
         table1,
         scalability,
+        scaling,
         platforms,
         comparability,
         warnings,
@@ -95,6 +100,7 @@ impl Analysis {
         if !self.scalability.is_empty() {
             docs.push(self.scalability.doc());
             docs.push(self.scalability.summary_doc());
+            docs.push(self.scaling.doc());
         }
         docs.push(compare::doc("platforms", PLATFORMS_TITLE, &self.platforms));
         docs.push(guard::doc(&self.used_bundles(), &self.comparability));

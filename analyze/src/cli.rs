@@ -54,6 +54,17 @@ enum Command {
         /// Fail when any bundle fails verification (default: report and skip it).
         #[arg(long)]
         strict: bool,
+        /// LaTeX tables: compact (a cell's interval and n stacked under its
+        /// score, smaller) or full (each cell on one line). Either way each
+        /// table fits one column (table) or the page width (table*) of ACM
+        /// acmart sigconf and IEEEtran conference.
+        #[arg(long, value_enum, default_value = "compact")]
+        latex: LatexForm,
+        /// Also write a folder for a paper: the tables as .tex (table1,
+        /// table2, scaling), the figures as one-column PDFs with
+        /// figures.tex, methods.tex with \cite keys and references.bib.
+        #[arg(long, value_name = "DIR")]
+        paper: Option<PathBuf>,
         #[command(flatten)]
         filters: FilterArgs,
         #[command(flatten)]
@@ -103,6 +114,22 @@ enum Command {
         #[command(flatten)]
         limits: LimitArgs,
     },
+}
+
+/// Form of the LaTeX tables.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LatexForm {
+    Compact,
+    Full,
+}
+
+impl From<LatexForm> for crate::render::latex::Form {
+    fn from(f: LatexForm) -> Self {
+        match f {
+            LatexForm::Compact => crate::render::latex::Form::Compact,
+            LatexForm::Full => crate::render::latex::Form::Full,
+        }
+    }
 }
 
 /// Caps applied to untrusted bundles.
@@ -185,6 +212,8 @@ impl Cli {
                 bundles,
                 out,
                 strict,
+                latex,
+                paper,
                 filters,
                 limits,
             } => crate::report::run(&crate::report::ReportSettings {
@@ -194,6 +223,8 @@ impl Cli {
                 strict,
                 load: limits.options(),
                 filters: filters.filters(),
+                latex: latex.into(),
+                paper,
             }),
             Command::Compare {
                 a,

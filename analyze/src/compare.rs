@@ -11,8 +11,10 @@ use std::collections::BTreeMap;
 
 use crate::render::{fixed, p_text, Align, Doc, Value};
 use crate::samples::{Key, Sample};
+use crate::stats::mann_whitney::MannWhitney;
+use crate::stats::ratio::Refusal;
 use crate::stats::{self, RatioInterval, TwoSample, Verdict};
-use crate::table1::{interval_fields, native_column};
+use crate::table1::{interval_fields, interval_text, native_column};
 
 /// One comparison of B against A.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,10 +129,10 @@ pub fn between_sets(a: &BTreeMap<Key, Sample>, b: &BTreeMap<Key, Sample>) -> Vec
 
 /// Notes printed under every comparison table.
 pub const NOTES: &[&str] = &[
-    "B/A: ratio of B's mean to A's mean, with its 95% interval by Fieller's theorem (Fieller 1954, Welch-Satterthwaite df); 'unbounded' when A's mean is not clearly non-zero.",
-    "Welch p: two-sided Welch's t-test (Welch 1947); g: Hedges' g of B against A with small-sample correction (Hedges 1981), positive when B's mean is larger.",
-    "MW p: two-sided Mann-Whitney U test (Mann & Whitney 1947), exact without ties and n_A*n_B <= 10000, else normal approximation with tie and continuity correction; r: rank-biserial correlation (Kerby 2014), positive when B tends to be larger.",
-    "Verdict: B faster (better in the metric's direction) or slower than A when Welch's p < 0.05, else no significant difference; '(MW disagrees)' when the Mann-Whitney test reaches the other conclusion at 0.05.",
+    "B/A: ratio of B's mean to A's mean, with its 95% interval by Fieller's theorem (Fieller 1954, Welch-Satterthwaite df); 'unbounded' when A's mean is not clearly non-zero; n/a with the reason when a mean is 0 or negative (a ratio needs positive means).",
+    "Welch p: two-sided Welch's t-test (Welch 1947); g: Hedges' g of B against A with small-sample correction (Hedges 1981), positive when B's mean is larger. Both need two values per side and are undefined (—) when both samples have zero variance.",
+    "MW p: two-sided Mann-Whitney U test (Mann & Whitney 1947), with its method after the value: exact (no ties, n_A*n_B <= 10000), exact-ties (exact permutation distribution given the ties, n_A+n_B <= 60) or normal (approximation with tie and continuity correction); r: rank-biserial correlation (Kerby 2014), positive when B tends to be larger, given with two values per side.",
+    "Verdict: B faster (better in the metric's direction) or slower than A when Welch's p < 0.05, else no significant difference; 'undefined: zero variance' when both samples are constant; '(MW disagrees)' when the Mann-Whitney test reaches the other conclusion at 0.05.",
 ];
 
 const FIELDS: &[&str] = &[
@@ -152,6 +154,7 @@ const FIELDS: &[&str] = &[
     "ci_low",
     "ci_high",
     "interval",
+    "ratio_reason",
     "welch_t",
     "welch_df",
     "welch_p",
@@ -179,11 +182,25 @@ fn what(c: &Comparison) -> String {
     }
 }
 
-fn ratio_text(ratio: f64, interval: RatioInterval) -> String {
-    match interval {
-        RatioInterval::Bounded(lo, hi) => format!("{ratio:.3} [{lo:.3}, {hi:.3}]"),
-        RatioInterval::Unbounded => format!("{ratio:.3} [unbounded]"),
-        RatioInterval::TooFew => format!("{ratio:.3}"),
+fn ratio_text(ratio: &Result<f64, Refusal>, interval: RatioInterval) -> String {
+    match ratio {
+        Ok(r) => {
+            let i = interval_text(interval, 3);
+            if i.is_empty() {
+                format!("{r:.3}")
+            } else {
+                format!("{r:.3}\n{i}")
+            }
+        }
+        Err(why) => why.to_string(),
+    }
+}
+
+/// A p-value with the method beside it.
+fn mw_text(m: Option<MannWhitney>) -> String {
+    match m {
+        Some(m) => format!("{}\n{}", p_text(Some(m.p)), m.method.as_str()),
+        None => p_text(None),
     }
 }
 
@@ -227,14 +244,21 @@ pub fn doc(name: &str, title: &str, rows: &[Comparison]) -> Doc {
             s.b.n.to_string(),
             fixed(Some(s.a.mean), 4),
             fixed(Some(s.b.mean), 4),
-            ratio_text(s.ratio, s.interval),
-            p_text(welch_p),
+            ratio_text(&s.ratio, s.interval),
+            if s.zero_variance() {
+                "undefined".into()
+            } else {
+                p_text(welch_p)
+            },
             fixed(s.hedges_g, 2),
-            p_text(mw_p),
-            fixed(s.mann_whitney.map(|m| m.r), 2),
+            mw_text(s.mann_whitney),
+            fixed(s.rank_biserial(), 2),
             verdict,
         ]);
-        let [lo, hi, kind] = interval_fields(s.interval);
+        let [lo, hi, kind] = match s.ratio {
+            Ok(_) => interval_fields(s.interval),
+            Err(_) => [Value::Null, Value::Null, Value::Null],
+        };
         records.push(vec![
             c.experiment.as_str().into(),
             c.workload.as_str().into(),
@@ -250,10 +274,11 @@ pub fn doc(name: &str, title: &str, rows: &[Comparison]) -> Doc {
             s.b.n.into(),
             s.b.mean.into(),
             s.b.sd.into(),
-            s.ratio.into(),
+            s.ratio.as_ref().ok().copied().into(),
             lo,
             hi,
             kind,
+            s.ratio.as_ref().err().map(|e| e.to_string()).into(),
             s.welch.map(|w| w.t).into(),
             s.welch.map(|w| w.df).into(),
             welch_p.into(),
@@ -261,7 +286,7 @@ pub fn doc(name: &str, title: &str, rows: &[Comparison]) -> Doc {
             s.mann_whitney.map(|m| m.u).into(),
             mw_p.into(),
             s.mann_whitney.map(|m| m.method.as_str()).into(),
-            s.mann_whitney.map(|m| m.r).into(),
+            s.rank_biserial().into(),
             c.verdict().as_str().into(),
             Value::Bool(s.tests_disagree()),
         ]);

@@ -12,7 +12,7 @@ use polars::prelude::*;
 use crate::analysis::{self, Analysis};
 use crate::filter::Filters;
 use crate::load::{load_set, BundleInfo, LoadOptions};
-use crate::render::{self, markdown::Markdown, Renderer};
+use crate::render::{self, latex::Form, markdown::Markdown, Renderer};
 use crate::table2::{self, Table2};
 
 /// Settings of one report.
@@ -24,6 +24,10 @@ pub struct ReportSettings {
     pub strict: bool,
     pub load: LoadOptions,
     pub filters: Filters,
+    /// Form of the LaTeX tables (report folder and paper folder).
+    pub latex: Form,
+    /// Also write a paper folder here (`paper.rs`).
+    pub paper: Option<PathBuf>,
 }
 
 /// Name of the tidy data file in a report folder.
@@ -73,7 +77,7 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
     }
     let docs = docs(&analysis, table2.as_ref());
     for doc in &docs {
-        render::write_all(&out, doc)
+        render::write_all_with(&out, doc, settings.latex)
             .with_context(|| format!("writing {} in {}", doc.name, out.display()))?;
     }
     lap.done("tables");
@@ -93,6 +97,12 @@ pub fn run(settings: &ReportSettings) -> Result<ExitCode> {
     )?;
     lap.done("report.md, figures, report.html");
     let out = staging.commit()?;
+    if let Some(dir) = &settings.paper {
+        crate::paper::write(&analysis, &docs, table2.as_ref(), dir, settings.latex)
+            .with_context(|| format!("writing the paper folder {}", dir.display()))?;
+        lap.done("paper folder");
+        collect::outln!("paper folder: {}", dir.display());
+    }
     print_summary(&analysis, &docs);
     collect::outln!("\nwritten to {}", out.display());
     Ok(ExitCode::SUCCESS)

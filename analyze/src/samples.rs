@@ -1,6 +1,15 @@
 //! The combined frame grouped into samples: every ok value of one
 //! (experiment, workload, metric, condition, platform column), each value
 //! keeping the bundle and run folder it came from.
+//!
+//! Unit of analysis: one value per independent run. In the isolation
+//! experiment the guests of one repetition share the host at the same
+//! moment, so they are not independent: a sample holds one value per
+//! (bundle, repetition), the mean over that role's guests that returned ok
+//! ([`ISOLATION_UNIT`]), as Table 2 does (`isolation::Phase`). Elsewhere
+//! each ok row is one value (the overall experiment has one row per
+//! repetition; the scalability summary treats each guest as a value and
+//! says so).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,6 +29,9 @@ pub struct Key {
     /// Platform column label (see [`column_label`]).
     pub column: String,
 }
+
+/// How isolation samples are formed, as the report's methods state it.
+pub const ISOLATION_UNIT: &str = "Isolation: the unit of analysis is the repetition. The guests of one repetition run at the same moment on one host and are not independent, so each repetition gives one value per role (the mean over that role's guests that returned ok), in the isolation table and in the platform comparisons alike; n counts repetitions.";
 
 /// Where one value came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +77,24 @@ pub fn origin(df: &DataFrame, row: usize) -> Origin {
     }
 }
 
+/// Replaces a sample's values by one per (bundle, repetition): the mean of
+/// that repetition's values, kept at the frame row of its first value.
+fn per_repetition(sample: &mut Sample, units: &[(&str, u32)]) {
+    let mut by: BTreeMap<(&str, u32), (f64, usize, usize)> = BTreeMap::new();
+    for ((&v, &row), &unit) in sample.values.iter().zip(&sample.rows).zip(units) {
+        let e = by.entry(unit).or_insert((0.0, 0, row));
+        e.0 += v;
+        e.1 += 1;
+        e.2 = e.2.min(row);
+    }
+    let (values, rows) = by
+        .into_values()
+        .map(|(sum, n, row)| (sum / n as f64, row))
+        .unzip();
+    sample.values = values;
+    sample.rows = rows;
+}
+
 /// The condition text of a row.
 fn condition(n_guests: Option<u32>, stressor: Option<&str>, role: Option<&str>) -> String {
     let mut parts = Vec::new();
@@ -98,6 +128,8 @@ pub fn collect(df: &DataFrame) -> PolarsResult<BTreeMap<Key, Sample>> {
     );
     let emulated = df.column("emulated")?.bool()?.clone();
     let n_guests = df.column("n_guests")?.u32()?.clone();
+    let repetition = df.column("repetition")?.u32()?.clone();
+    let bundle = s("bundle_id")?;
     let value = df.column("value")?.f64()?.clone();
 
     // Borrowed keys while scanning; owned once per sample at the end.
@@ -114,6 +146,8 @@ pub fn collect(df: &DataFrame) -> PolarsResult<BTreeMap<Key, Sample>> {
     );
     let mut index: HashMap<Borrowed<'_>, usize> = HashMap::new();
     let mut found: Vec<(Key, Sample)> = Vec::new();
+    // Per found sample: the (bundle, repetition) of each value.
+    let mut units: Vec<Vec<(&str, u32)>> = Vec::new();
     for i in 0..df.height() {
         let (Some(e), Some(w), Some(m), Some(p), Some(a)) = (
             experiment.get(i),
@@ -150,6 +184,7 @@ pub fn collect(df: &DataFrame) -> PolarsResult<BTreeMap<Key, Sample>> {
                         dnr: 0,
                     },
                 ));
+                units.push(Vec::new());
                 found.len() - 1
             });
         let sample = &mut found[slot].1;
@@ -157,9 +192,18 @@ pub fn collect(df: &DataFrame) -> PolarsResult<BTreeMap<Key, Sample>> {
             (Some("ok"), Some(v)) => {
                 sample.values.push(v);
                 sample.rows.push(i);
+                units[slot].push((
+                    bundle.get(i).unwrap_or_default(),
+                    repetition.get(i).unwrap_or(1),
+                ));
             }
             (Some("dnr"), _) => sample.dnr += 1,
             _ => sample.failed += 1,
+        }
+    }
+    for ((key, sample), units) in found.iter_mut().zip(&units) {
+        if key.experiment == crate::isolation::EXPERIMENT {
+            per_repetition(sample, units);
         }
     }
     let mut out: BTreeMap<Key, Sample> = BTreeMap::new();

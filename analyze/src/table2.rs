@@ -47,6 +47,8 @@ pub enum Unavailable {
     NoOkPhase { failed: usize },
     #[error("the baseline mean is 0: no relative degradation")]
     ZeroBaseline,
+    #[error("the {which} mean is negative: a degradation needs non-negative rates")]
+    Negative { which: &'static str },
 }
 
 /// A degradation with what it was computed from.
@@ -243,6 +245,11 @@ fn state(phase: &Phase, baseline: Option<&Phase>, lower: bool) -> State {
     };
     if base.mean == 0.0 {
         return na(Unavailable::ZeroBaseline);
+    }
+    for (mean, which) in [(base.mean, "baseline"), (ph.mean, "phase")] {
+        if mean < 0.0 {
+            return na(Unavailable::Negative { which });
+        }
     }
     State::Value(degradation(ph, base, lower))
 }

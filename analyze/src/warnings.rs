@@ -9,7 +9,7 @@ use polars::prelude::DataFrame;
 
 use crate::render::{Align, Doc};
 use crate::samples::{origin, Key, Sample};
-use crate::stats::outliers::outliers;
+use crate::stats::outliers::{outliers, score_text, THRESHOLD};
 use crate::stats::quality::{issues, Issue, CV_LIMIT, MIN_N};
 use crate::stats::Summary;
 
@@ -18,6 +18,7 @@ use crate::stats::Summary;
 pub enum Kind {
     FewValues,
     HighCv,
+    ZeroVariance,
     FailedRuns,
     Outlier,
 }
@@ -27,6 +28,7 @@ impl Kind {
         match self {
             Kind::FewValues => "few-values",
             Kind::HighCv => "high-cv",
+            Kind::ZeroVariance => "zero-variance",
             Kind::FailedRuns => "failed-runs",
             Kind::Outlier => "outlier",
         }
@@ -71,6 +73,15 @@ pub fn collect(df: &DataFrame, samples: &BTreeMap<Key, Sample>) -> Vec<Warning> 
         let Some(summary) = Summary::of(&s.values) else {
             continue;
         };
+        if summary.n >= 2 && summary.sd == 0.0 {
+            out.push(plain(
+                Kind::ZeroVariance,
+                format!(
+                    "all {} values equal ({}): against another constant sample the t-test, effect size and ratio interval are undefined",
+                    summary.n, summary.mean
+                ),
+            ));
+        }
         for issue in issues(&summary) {
             out.push(match issue {
                 Issue::FewValues { n } => plain(
@@ -89,13 +100,9 @@ pub fn collect(df: &DataFrame, samples: &BTreeMap<Key, Sample>) -> Vec<Warning> 
                 kind: Kind::Outlier,
                 key: key.clone(),
                 detail: format!(
-                    "value {} is {} robust sd from the median {}",
+                    "value {} is {} robust sd from the median {} (threshold {THRESHOLD})",
                     s.values[i],
-                    if score.is_finite() {
-                        format!("{score:.1}")
-                    } else {
-                        "inf".into()
-                    },
+                    score_text(score),
                     summary.median
                 ),
                 value: Some(s.values[i]),
@@ -161,7 +168,7 @@ pub fn doc(warnings: &[Warning], max_rows: usize) -> Doc {
         ]);
     }
     let mut notes = vec![
-        format!("few-values: fewer than {MIN_N} ok values; high-cv: coefficient of variation sd/|mean| above {:.0}%; failed-runs: runs with status failed or dnr (not in the tables).", CV_LIMIT * 100.0),
+        format!("few-values: fewer than {MIN_N} ok values; high-cv: coefficient of variation sd/|mean| above {:.0}%; zero-variance: every value equal (no spread to test with); failed-runs: runs with status failed or dnr (not in the tables).", CV_LIMIT * 100.0),
         "outlier: |x - median| / (1.4826 MAD) > 3 (Leys et al. 2013); flagged, never dropped. Where: bundle id (12 digits) and run folder.".to_owned(),
     ];
     if warnings.len() > rows.len() {

@@ -8,10 +8,11 @@ use std::path::PathBuf;
 
 use analyze::figures::{
     self, heat_table, table1, BandPoint, BandSeries, Bar, BarGroup, BarSeries, Figure, FigureError,
-    GroupedBars, GuestBars, GuestOutcome, GuestRun, HeatCell, HeatTable, LineBand,
+    FitLine, GroupedBars, GuestBars, GuestOutcome, GuestRun, HeatCell, HeatTable, LineBand, Slot,
 };
+use analyze::stats::ratio::Refusal;
 use analyze::stats::{fieller, RatioInterval, Summary};
-use analyze::table1::{Cell, Row, Table1};
+use analyze::table1::{Cell, Entry, Row, Score, Table1};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -116,19 +117,28 @@ fn has_color(img: &image::RgbImage, hex: &str) -> bool {
     img.pixels().any(|p| p.0 == rgb)
 }
 
-fn cell(base: &[f64], values: &[f64], lower: bool) -> Option<Cell> {
-    let b = Summary::of(base)?;
-    let s = Summary::of(values)?;
+fn measured(summary: Summary, score: Score) -> Entry {
+    Entry::Measured(Cell {
+        summary,
+        score,
+        failed: 0,
+        dnr: 0,
+    })
+}
+
+fn native(values: &[f64]) -> Entry {
+    measured(Summary::of(values).expect("summary"), Score::Native)
+}
+
+fn cell(base: &[f64], values: &[f64], lower: bool) -> Entry {
+    let b = Summary::of(base).expect("summary");
+    let s = Summary::of(values).expect("summary");
     let (score, interval) = if lower {
         (b.mean / s.mean, fieller(&b, &s))
     } else {
         (s.mean / b.mean, fieller(&s, &b))
     };
-    Some(Cell {
-        summary: s,
-        score,
-        interval,
-    })
+    measured(s, Score::Ratio { score, interval })
 }
 
 fn sample_table1() -> Table1 {
@@ -150,7 +160,7 @@ fn sample_table1() -> Table1 {
                 "events/s",
                 "higher",
                 vec![
-                    cell(&cpu, &cpu, false),
+                    native(&cpu),
                     cell(&cpu, &[950.0, 960.0, 940.0, 955.0, 945.0], false),
                     cell(&cpu, &[990.0, 1000.0, 985.0, 995.0, 990.0], false),
                 ],
@@ -161,9 +171,9 @@ fn sample_table1() -> Table1 {
                 "s",
                 "lower",
                 vec![
-                    cell(&compile, &compile, true),
+                    native(&compile),
                     cell(&compile, &[400.0, 500.0, 450.0], true),
-                    None,
+                    Entry::NotMeasured,
                 ],
             ),
             row(
@@ -172,20 +182,41 @@ fn sample_table1() -> Table1 {
                 "MB/s",
                 "higher",
                 vec![
-                    cell(&[100.0, 104.0, 98.0], &[100.0, 104.0, 98.0], false),
-                    Some(Cell {
-                        summary: Summary::of(&[80.0]).expect("summary"),
-                        score: 0.79,
-                        interval: RatioInterval::TooFew,
-                    }),
-                    Some(Cell {
-                        summary: Summary::of(&[80.0, 5.0]).expect("summary"),
-                        score: 0.42,
-                        interval: RatioInterval::Unbounded,
-                    }),
+                    native(&[100.0, 104.0, 98.0]),
+                    measured(
+                        Summary::of(&[80.0]).expect("summary"),
+                        Score::Ratio {
+                            score: 0.79,
+                            interval: RatioInterval::TooFew,
+                        },
+                    ),
+                    measured(
+                        Summary::of(&[80.0, 5.0]).expect("summary"),
+                        Score::Ratio {
+                            score: 0.42,
+                            interval: RatioInterval::Unbounded,
+                        },
+                    ),
+                ],
+            ),
+            row(
+                "errors",
+                "count",
+                "count",
+                "lower",
+                vec![
+                    native(&[1.0, 1.1, 0.9]),
+                    measured(
+                        Summary::of(&[0.0, 0.0, 0.0]).expect("summary"),
+                        Score::Refused(Refusal::ZeroMean {
+                            which: "KVM (TCG)".into(),
+                        }),
+                    ),
+                    Entry::NoOkValue { failed: 2, dnr: 0 },
                 ],
             ),
         ],
+        dropped: Vec::new(),
     }
 }
 
@@ -197,22 +228,31 @@ fn table1_as_grouped_bars() {
         bars.series.iter().map(|s| s.color).collect::<Vec<_>>(),
         [0, 1, 2]
     );
-    let native = bars.groups[0].bars[0].as_ref().expect("native bar");
+    let native = bars.groups[0].bars[0].bar().expect("native bar");
     assert_eq!(native.value, 1.0);
     let (lo, hi) = native.interval.expect("native's own t-interval");
     assert!(lo < 1.0 && 1.0 < hi);
     // Lower is better: the whisker is inverted like the score.
-    let kvm = bars.groups[1].bars[1].as_ref().expect("kvm bar");
+    let kvm = bars.groups[1].bars[1].bar().expect("kvm bar");
     let (lo, hi) = kvm.interval.expect("fieller");
     assert!(lo < kvm.value && kvm.value < hi && kvm.value < 1.0);
-    assert_eq!(bars.groups[1].bars[2], None);
+    assert_eq!(bars.groups[1].bars[2], Slot::Empty("not measured".into()));
     assert_eq!(
-        bars.groups[2].bars[1].as_ref().map(|b| b.text.as_str()),
+        bars.groups[2].bars[1].bar().map(|b| b.text.as_str()),
         Some("0.790 (n=1, no interval)")
     );
     assert_eq!(
-        bars.groups[2].bars[2].as_ref().map(|b| b.text.as_str()),
+        bars.groups[2].bars[2].bar().map(|b| b.text.as_str()),
         Some("0.420 (interval unbounded)")
+    );
+    // A score that cannot be given is said, never drawn as a bar of 0.
+    assert_eq!(
+        bars.groups[3].bars[1],
+        Slot::Empty("n/a: KVM (TCG) mean is 0".into())
+    );
+    assert_eq!(
+        bars.groups[3].bars[2],
+        Slot::Empty("no ok value (2 failed, 0 DNR)".into())
     );
 
     let (svg, img) = render("table1", &bars);
@@ -225,7 +265,9 @@ fn table1_as_grouped_bars() {
         "KVM (TCG)",
         "Xen (PV)",
         "native = 1.0",
-        "no data",
+        "not measured",
+        "n/a: KVM (TCG) mean is 0",
+        "no ok value (2 failed, 0 DNR)",
         "0.950",
     ] {
         assert!(t.iter().any(|s| s == label), "{label} missing in {t:?}");
@@ -398,6 +440,16 @@ fn sample_lines() -> LineBand {
                 points: xen,
             },
         ],
+        fits: vec![FitLine {
+            name: "Xen: USL fit, 95% band".into(),
+            color: 2,
+            points: (1..=30)
+                .map(|n| {
+                    let m = 280.0 * f64::from(n);
+                    (f64::from(n), m, m * 0.95, m * 1.05)
+                })
+                .collect(),
+        }],
     }
 }
 
@@ -443,7 +495,7 @@ fn bad_input_is_an_error_not_a_wrong_figure() {
         groups: vec![BarGroup {
             label: "g".into(),
             detail: None,
-            bars: vec![Some(Bar {
+            bars: vec![Slot::Bar(Bar {
                 value: f64::NAN,
                 interval: None,
                 text: "x".into(),
@@ -510,4 +562,70 @@ fn rotated_text_is_rotated_in_png() {
     assert!(h > 4 * w, "ink box {w}x{h} is not vertical");
     // SVG keeps it as a rotate() transform.
     assert!(figures::svg(&Rotated).expect("svg").contains("rotate(270"));
+}
+
+/// Runs a poppler tool; the PDF tests need poppler-utils.
+fn poppler(tool: &str, args: &[&str]) -> std::process::Output {
+    let out = std::process::Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} could not run ({e}): install poppler-utils"));
+    assert!(
+        out.status.success(),
+        "{tool} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn pdf_figures_open_at_a_columns_width_with_searchable_text() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let lines = sample_lines();
+    // The report's PDF: the same drawing as its SVG, the page of a figure*.
+    figures::write(&lines, tmp.path(), "lines").expect("write");
+    // The paper's PDF: laid out for one column, a page one column wide.
+    let column =
+        figures::write_column_pdf(&lines, &tmp.path().join("paper"), "lines").expect("column pdf");
+    for (pdf, width_pt) in [
+        (tmp.path().join("lines.pdf"), figures::REPORT_PDF_PT),
+        (column, figures::pdf::COLUMN_PT),
+    ] {
+        let path = pdf.to_str().expect("utf-8 path");
+        // pdftoppm renders it; at 72 dpi a point is a pixel.
+        let stem = format!("{path}-page");
+        poppler(
+            "pdftoppm",
+            &["-r", "72", "-png", "-singlefile", path, &stem],
+        );
+        let img = image::open(format!("{stem}.png"))
+            .expect("rendered page")
+            .to_rgb8();
+        assert!(
+            (f64::from(img.width()) - width_pt).abs() <= 1.0,
+            "{path}: {} px wide, page should be {width_pt} pt",
+            img.width()
+        );
+        assert!(has_color(&img, "#D55E00") || img.pixels().any(|p| p.0 != [255, 255, 255]));
+        let text = poppler("pdftotext", &[path, "-"]).stdout;
+        let text = String::from_utf8_lossy(&text);
+        for needed in ["KVM", "Xen", "guests started at once (N)", "4 DNR"] {
+            assert!(
+                text.contains(needed),
+                "{needed} not searchable in {path}:\n{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn scalability_axis_has_ticks_at_the_measured_n_only() {
+    let (svg, _) = render("line_band_ticks", &sample_lines());
+    let t = texts(&svg);
+    assert!(!t.iter().any(|s| s == "0.5" || s == "1.5"), "{t:?}");
+    for n in ["1", "2", "4"] {
+        assert!(t.iter().any(|s| s == n), "tick {n} missing in {t:?}");
+    }
+    // The fitted curve is drawn, dashed, with its legend entry.
+    assert!(t.iter().any(|s| s == "Xen: USL fit, 95% band"), "{t:?}");
 }

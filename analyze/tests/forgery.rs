@@ -240,7 +240,7 @@ fn a_tcg_run_cannot_claim_kvm() {
             let line = v["command_line"]
                 .as_str()
                 .expect("line")
-                .replace("-accel tcg -cpu max", "-accel kvm -cpu host");
+                .replace("-accel tcg -cpu qemu64", "-accel kvm -cpu host");
             v["command_line"] = line.into();
         });
     }
@@ -251,7 +251,7 @@ fn a_tcg_run_cannot_claim_kvm() {
         let text = std::fs::read_to_string(&f).expect("read");
         std::fs::write(
             &f,
-            text.replace("-accel tcg -cpu max", "-accel kvm -cpu host"),
+            text.replace("-accel tcg -cpu qemu64", "-accel kvm -cpu host"),
         )
         .expect("write");
     }

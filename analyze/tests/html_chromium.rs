@@ -23,7 +23,7 @@ use analyze::figures::{
 };
 use analyze::render::html::{self, Block, Section, Table};
 use analyze::stats::{fieller, Summary};
-use analyze::table1::{Cell, Row, Table1};
+use analyze::table1::{Cell, Entry, Row, Score, Table1};
 
 fn chromium() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -80,12 +80,20 @@ fn run_chromium(bin: &Path, profile: &Path, args: &[String], url: &str, limit: D
 
 fn table1() -> Table1 {
     let base = [1000.0, 1010.0, 990.0, 1005.0];
-    let cell = |v: &[f64]| {
+    let cell = |v: &[f64], native: bool| {
         let (a, b) = (Summary::of(v).expect("a"), Summary::of(&base).expect("b"));
-        Some(Cell {
-            score: a.mean / b.mean,
-            interval: fieller(&a, &b),
+        Entry::Measured(Cell {
+            score: if native {
+                Score::Native
+            } else {
+                Score::Ratio {
+                    score: a.mean / b.mean,
+                    interval: fieller(&a, &b),
+                }
+            },
             summary: a,
+            failed: 0,
+            dnr: 0,
         })
     };
     Table1 {
@@ -95,8 +103,12 @@ fn table1() -> Table1 {
             metric: "events_per_sec".into(),
             unit: "events/s".into(),
             direction: "higher".into(),
-            cells: vec![cell(&base), cell(&[940.0, 950.0, 960.0, 950.0])],
+            cells: vec![
+                cell(&base, true),
+                cell(&[940.0, 950.0, 960.0, 950.0], false),
+            ],
         }],
+        dropped: Vec::new(),
     }
 }
 
@@ -172,6 +184,7 @@ fn sections() -> Vec<Section> {
                 .map(|&n| BandPoint::from_values(n, &[100.0 * n, 104.0 * n, 98.0 * n], 0))
                 .collect(),
         }],
+        fits: Vec::new(),
     };
     let figure = |svg: Result<String, figures::FigureError>, caption: &str| Block::Figure {
         svg: svg.expect("svg"),

@@ -152,6 +152,8 @@ fn a_crashed_guest_is_dnr_from_the_platform_to_the_figure() {
         strict: true,
         load: Default::default(),
         filters: Filters::default(),
+        latex: Default::default(),
+        paper: None,
     })
     .expect("report");
     // The raw logs re-derive the table, guest by guest.

@@ -45,8 +45,26 @@ pub struct BarGroup {
     /// Optional second line in smaller gray text, e.g. "events_per_sec
     /// (events/s), higher is better".
     pub detail: Option<String>,
-    /// One entry per series; `None` shows "no data" at the bar's place.
-    pub bars: Vec<Option<Bar>>,
+    /// One entry per series.
+    pub bars: Vec<Slot>,
+}
+
+/// What one series shows in a group.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Slot {
+    Bar(Bar),
+    /// No bar; the text says why at the bar's place ("no data", "n/a:
+    /// native mean is 0"), never a bar of 0.
+    Empty(String),
+}
+
+impl Slot {
+    pub fn bar(&self) -> Option<&Bar> {
+        match self {
+            Slot::Bar(b) => Some(b),
+            Slot::Empty(_) => None,
+        }
+    }
 }
 
 /// One bar.
@@ -60,6 +78,7 @@ pub struct Bar {
     pub text: String,
 }
 
+/// Width of the default layout.
 const WIDTH: u32 = 1000;
 const BAR: i32 = 20;
 const GROUP_PAD: i32 = 16;
@@ -97,7 +116,7 @@ impl GroupedBars {
                     self.series.len()
                 )));
             }
-            for b in g.bars.iter().flatten() {
+            for b in g.bars.iter().filter_map(Slot::bar) {
                 if !(b.value.is_finite() && b.value >= 0.0) {
                     return Err(FigureError::Input(format!(
                         "group {:?}: bar value {} is not a finite non-negative number",
@@ -109,15 +128,19 @@ impl GroupedBars {
         Ok(())
     }
 
-    fn header_height(&self) -> i32 {
-        style::TITLE_BAND + style::legend_height(&self.legend_entries(), WIDTH) + 14
+    fn header_height(&self, width: u32) -> i32 {
+        style::TITLE_BAND + style::legend_height(&self.legend_entries(), width) + 14
     }
 }
 
 impl Figure for GroupedBars {
     fn size(&self) -> (u32, u32) {
+        self.size_at(WIDTH)
+    }
+
+    fn size_at(&self, width: u32) -> (u32, u32) {
         let plot = self.groups.len().max(1) as i32 * self.group_height();
-        (WIDTH, (self.header_height() + plot + BOTTOM) as u32)
+        (width, (self.header_height(width) + plot + BOTTOM) as u32)
     }
 
     fn draw<DB: DrawingBackend>(
@@ -127,7 +150,8 @@ impl Figure for GroupedBars {
         self.check()?;
         let y0 = style::title(root, &self.title)?;
         style::legend(root, &self.legend_entries(), y0)?;
-        let top = self.header_height();
+        let width = root.dim_in_pixel().0;
+        let top = self.header_height(width);
 
         let label_w =
             style::widest(self.groups.iter().map(|g| &g.label), style::LABEL).max(style::widest(
@@ -135,20 +159,27 @@ impl Figure for GroupedBars {
                 style::SMALL,
             ));
         let left = label_w + 24;
-        let plot_w = WIDTH as i32 - left - RIGHT;
+        let plot_w = width as i32 - left - RIGHT;
+        // A caption wider than the plot (a paper column) is set left-aligned
+        // under the axis instead of centered on it.
+        let desc_fits = style::text_width(&self.value_label, style::LABEL) <= plot_w;
 
         // Clip whiskers far beyond every bar so one wild interval does not
         // squash the chart; a clipped whisker ends in an arrowhead.
         let max_value = self
             .groups
             .iter()
-            .flat_map(|g| g.bars.iter().flatten())
+            .flat_map(|g| g.bars.iter().filter_map(Slot::bar))
             .map(|b| b.value)
             .fold(0.0f64, f64::max);
         let clip = (max_value * 2.5).max(self.reference.as_ref().map_or(0.0, |r| r.0 * 1.5));
         // The axis must leave room for every printed value right of its bar.
         let mut x_max = self.reference.as_ref().map_or(0.0, |r| r.0 * 1.1).max(1e-9);
-        for b in self.groups.iter().flat_map(|g| g.bars.iter().flatten()) {
+        for b in self
+            .groups
+            .iter()
+            .flat_map(|g| g.bars.iter().filter_map(Slot::bar))
+        {
             let end = b
                 .interval
                 .map_or(b.value, |(_, hi)| hi.min(clip).max(b.value));
@@ -172,7 +203,11 @@ impl Figure for GroupedBars {
             .x_labels(8)
             .x_label_formatter(&|v| format!("{v:.decimals$}"))
             .x_label_style(style::text(style::SMALL))
-            .x_desc(self.value_label.as_str())
+            .x_desc(if desc_fits {
+                self.value_label.as_str()
+            } else {
+                ""
+            })
             .axis_desc_style(style::text(style::LABEL))
             .bold_line_style(style::GRID)
             .light_line_style(TRANSPARENT)
@@ -218,13 +253,16 @@ impl Figure for GroupedBars {
                     first + ((si + 1) as i32 * BAR) as f64,
                 );
                 let mid = (b0 + b1) / 2.0;
-                let Some(bar) = bar else {
-                    root.draw(&Text::new(
-                        "no data",
-                        (px(0.0, mid).0 + 6, px(0.0, mid).1),
-                        style::text(style::SMALL).color(&style::MUTED),
-                    ))?;
-                    continue;
+                let bar = match bar {
+                    Slot::Bar(b) => b,
+                    Slot::Empty(why) => {
+                        root.draw(&Text::new(
+                            why.clone(),
+                            (px(0.0, mid).0 + 6, px(0.0, mid).1),
+                            style::text(style::SMALL).color(&style::MUTED),
+                        ))?;
+                        continue;
+                    }
                 };
                 chart.plotting_area().draw(&Rectangle::new(
                     [(0.0, b0 + 2.0), (bar.value, b1 - 2.0)],
@@ -249,8 +287,20 @@ impl Figure for GroupedBars {
                     end = end.max(hi_c);
                 }
                 let (tx, ty) = px(end, mid);
-                style::label_on_white(root, &bar.text, (tx + 8, ty), style::SMALL)?;
+                // Kept inside the figure: a text too long for the room right
+                // of its bar ends at the plot's edge, on its white box.
+                let tw = style::text_width(&bar.text, style::SMALL);
+                let tx = (tx + 8).min(width as i32 - RIGHT / 2 - tw);
+                style::label_on_white(root, &bar.text, (tx, ty), style::SMALL)?;
             }
+        }
+        if !desc_fits {
+            let (_, base) = px(0.0, total);
+            root.draw(&Text::new(
+                self.value_label.clone(),
+                (8, base + BOTTOM - 18),
+                style::anchored(style::LABEL, HPos::Left, VPos::Center),
+            ))?;
         }
         // The value axis starts at 0: draw its line over the bars' roots.
         let (x, y_top) = px(0.0, 0.0);

@@ -110,7 +110,11 @@ impl GuestBars {
 
 impl Figure for GuestBars {
     fn size(&self) -> (u32, u32) {
-        let w = (LEFT + RIGHT + (self.slots() * MIN_SLOT_PX) as i32).max(1000) as u32;
+        self.size_at(1000)
+    }
+
+    fn size_at(&self, width: u32) -> (u32, u32) {
+        let w = (LEFT + RIGHT + (self.slots() * MIN_SLOT_PX) as i32).max(width as i32) as u32;
         (w, (self.header(w) + HEIGHT_PLOT + BOTTOM) as u32)
     }
 

@@ -4,6 +4,11 @@
 //! return written at each point that has any. An N where every guest was
 //! DNR has no mean: it gets a red X on the axis, never a point at 0.
 //!
+//! Fitted curves (a model's mean against x with its 95% confidence band)
+//! are drawn dashed over the points, in the color of their series. When
+//! every x is a whole number (a count of guests) the x axis has ticks at
+//! the measured x only, never at 0.5 guests.
+//!
 //! The y-axis caption is horizontal, above the axis (see the module doc of
 //! `figures` on rotated text).
 
@@ -25,6 +30,19 @@ pub struct LineBand {
     /// What the band is, for the legend, e.g. "95% t-interval of the mean".
     pub band_label: String,
     pub series: Vec<BandSeries>,
+    /// Fitted curves drawn over the points.
+    pub fits: Vec<FitLine>,
+}
+
+/// A fitted curve with its confidence band.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitLine {
+    /// Legend name, e.g. "KVM: USL fit, 95% band".
+    pub name: String,
+    /// Palette index of its series.
+    pub color: usize,
+    /// `(x, fitted, band low, band high)` in increasing x, finite.
+    pub points: Vec<(f64, f64, f64, f64)>,
 }
 
 /// One line.
@@ -67,6 +85,7 @@ impl BandPoint {
     }
 }
 
+/// Width of the default layout.
 const WIDTH: u32 = 1000;
 const LEFT: i32 = 80;
 const RIGHT: i32 = 40;
@@ -81,6 +100,9 @@ impl LineBand {
             .map(|s| (Mark::Line(style::series_color(s.color)), s.name.clone()))
             .collect();
         e.push((Mark::Band(style::AXIS), self.band_label.clone()));
+        for f in &self.fits {
+            e.push((Mark::Dashed(style::series_color(f.color)), f.name.clone()));
+        }
         if self.points().any(|p| p.mean.is_none()) {
             e.push((
                 Mark::Cross(style::DNR_RED),
@@ -90,8 +112,19 @@ impl LineBand {
         e
     }
 
-    fn header(&self) -> i32 {
-        style::TITLE_BAND + style::legend_height(&self.legend_entries(), WIDTH) + 36
+    fn header(&self, width: u32) -> i32 {
+        style::TITLE_BAND + style::legend_height(&self.legend_entries(), width) + 36
+    }
+
+    /// The distinct x of the points when all are whole numbers.
+    fn whole_ticks(&self) -> Option<Vec<f64>> {
+        let mut xs: Vec<f64> = self.points().map(|p| p.x).collect();
+        if xs.is_empty() || xs.iter().any(|x| x.fract() != 0.0) {
+            return None;
+        }
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        Some(xs)
     }
 
     fn points(&self) -> impl Iterator<Item = &BandPoint> {
@@ -111,13 +144,27 @@ impl LineBand {
                 )));
             }
         }
+        for f in &self.fits {
+            if f.points.iter().any(|&(x, m, lo, hi)| {
+                !(x.is_finite() && m.is_finite() && lo.is_finite() && hi.is_finite())
+            }) {
+                return Err(FigureError::Input(format!(
+                    "fit {:?} is not finite",
+                    f.name
+                )));
+            }
+        }
         Ok(())
     }
 }
 
 impl Figure for LineBand {
     fn size(&self) -> (u32, u32) {
-        (WIDTH, (self.header() + HEIGHT_PLOT + BOTTOM) as u32)
+        self.size_at(WIDTH)
+    }
+
+    fn size_at(&self, width: u32) -> (u32, u32) {
+        (width, (self.header(width) + HEIGHT_PLOT + BOTTOM) as u32)
     }
 
     fn draw<DB: DrawingBackend>(
@@ -125,6 +172,7 @@ impl Figure for LineBand {
         root: &DrawingArea<DB, plotters::coord::Shift>,
     ) -> Result<(), FigureError> {
         self.check()?;
+        let width = root.dim_in_pixel().0;
         let y0 = style::title(root, &self.title)?;
         style::legend(root, &self.legend_entries(), y0)?;
 
@@ -134,6 +182,7 @@ impl Figure for LineBand {
         let y_top = self
             .points()
             .flat_map(|p| p.mean.into_iter().chain(p.interval.map(|i| i.1)))
+            .chain(self.fits.iter().flat_map(|f| f.points.iter().map(|p| p.3)))
             .fold(0.0f64, f64::max);
         let y_max = (y_top * 1.15).max(1e-9);
         let x_pad = (x_max - x_min) * 0.04;
@@ -141,15 +190,16 @@ impl Figure for LineBand {
             style::tick_decimals(x_max - x_min),
             style::tick_decimals(y_max),
         );
+        let ticks = self.whole_ticks();
         let mut chart = ChartBuilder::on(root)
-            .margin_top(self.header())
+            .margin_top(self.header(width))
             .margin_right(RIGHT)
             .x_label_area_size(BOTTOM)
             .y_label_area_size(LEFT)
             .build_cartesian_2d(x_min - x_pad..x_max + x_pad, 0.0..y_max)?;
         chart
             .configure_mesh()
-            .x_labels(10)
+            .x_labels(if ticks.is_some() { 0 } else { 10 })
             .y_labels(8)
             .x_label_formatter(&|v| format!("{v:.xd$}"))
             .y_label_formatter(&|v| format!("{v:.yd$}"))
@@ -168,6 +218,46 @@ impl Figure for LineBand {
             style::anchored(style::LABEL, HPos::Left, VPos::Bottom),
         ))?;
 
+        if let Some(ticks) = &ticks {
+            for &x in ticks {
+                let (px, base) = chart.backend_coord(&(x, 0.0));
+                let (_, top) = chart.backend_coord(&(x, y_max));
+                root.draw(&PathElement::new(vec![(px, top), (px, base)], style::GRID))?;
+                root.draw(&PathElement::new(
+                    vec![(px, base), (px, base + 5)],
+                    style::AXIS,
+                ))?;
+                root.draw(&Text::new(
+                    format!("{x:.0}"),
+                    (px, base + 8),
+                    style::anchored(style::SMALL, HPos::Center, VPos::Top),
+                ))?;
+            }
+        }
+        // Fitted bands under everything, then the fitted curves dashed.
+        for f in &self.fits {
+            let color = style::series_color(f.color);
+            for w in f.points.windows(2) {
+                chart.plotting_area().draw(&Polygon::new(
+                    vec![
+                        (w[0].0, w[0].2),
+                        (w[1].0, w[1].2),
+                        (w[1].0, w[1].3),
+                        (w[0].0, w[0].3),
+                    ],
+                    color.mix(0.12).filled(),
+                ))?;
+            }
+        }
+        for f in &self.fits {
+            let color = style::series_color(f.color);
+            let px: Vec<(i32, i32)> = f
+                .points
+                .iter()
+                .map(|p| chart.backend_coord(&(p.0, p.1)))
+                .collect();
+            style::dashed_path(root, &px, color)?;
+        }
         // Bands first, so lines and marks stay on top. A band spans two
         // neighbouring points only when both have an interval.
         for s in &self.series {
@@ -227,7 +317,7 @@ impl Figure for LineBand {
                         let (x, y) = chart.backend_coord(&(p.x, 0.0));
                         style::cross(root, (x, y - 10), 7, style::DNR_RED)?;
                         // Left of the mark when it is near the right edge.
-                        let (tx, h) = if x > (WIDTH as i32) * 3 / 4 {
+                        let (tx, h) = if x > (width as i32) * 3 / 4 {
                             (x - 10, HPos::Right)
                         } else {
                             (x + 10, HPos::Left)

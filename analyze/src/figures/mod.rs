@@ -33,6 +33,7 @@ pub mod grouped_bars;
 pub mod guest_bars;
 pub mod heat_table;
 pub mod line_band;
+pub mod pdf;
 pub mod scalability;
 mod style;
 pub mod table1;
@@ -46,10 +47,10 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub use grouped_bars::{Bar, BarGroup, BarSeries, GroupedBars};
+pub use grouped_bars::{Bar, BarGroup, BarSeries, GroupedBars, Slot};
 pub use guest_bars::{GuestBars, GuestOutcome, GuestRun};
 pub use heat_table::{HeatCell, HeatColumn, HeatTable};
-pub use line_band::{BandPoint, BandSeries, LineBand};
+pub use line_band::{BandPoint, BandSeries, FitLine, LineBand};
 use text::Embedded;
 
 /// Palette indexes for platform column labels ("Native", "KVM (TCG)",
@@ -83,6 +84,13 @@ pub trait Figure {
     /// Width and height in pixels (PNG) or user units (SVG).
     fn size(&self) -> (u32, u32);
 
+    /// Size when laid out `width` wide (a paper column); figures whose
+    /// width follows their content keep [`Figure::size`].
+    fn size_at(&self, width: u32) -> (u32, u32) {
+        let _ = width;
+        self.size()
+    }
+
     /// Draws the whole figure onto `area`, which has [`Figure::size`].
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>) -> Result<(), FigureError>;
 }
@@ -98,6 +106,8 @@ pub enum FigureError {
     Draw(String),
     #[error("encoding the PNG: {0}")]
     Png(#[from] image::ImageError),
+    #[error("making the PDF: {0}")]
+    Pdf(String),
     #[error("writing {path}: {source}")]
     Write {
         path: PathBuf,
@@ -113,11 +123,20 @@ impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for Figur
 
 /// The figure as an SVG document.
 pub fn svg(figure: &impl Figure) -> Result<String, FigureError> {
+    svg_sized(figure, figure.size())
+}
+
+/// The figure laid out `width` wide (see [`Figure::size_at`]) as SVG.
+pub fn svg_at(figure: &impl Figure, width: u32) -> Result<String, FigureError> {
+    svg_sized(figure, figure.size_at(width))
+}
+
+fn svg_sized(figure: &impl Figure, size: (u32, u32)) -> Result<String, FigureError> {
     text::register_font();
     let mut out = String::new();
     {
         let root = Embedded {
-            inner: SVGBackend::with_string(&mut out, figure.size()),
+            inner: SVGBackend::with_string(&mut out, size),
             raster: false,
         }
         .into_drawing_area();
@@ -186,7 +205,7 @@ pub fn for_report(a: &crate::analysis::Analysis, dir: &Path) -> Result<Vec<Rende
                 notes: notes.clone(),
             });
         }
-        if let Some(band) = scalability::mean_band(&a.scalability) {
+        if let Some(band) = scalability::mean_band(&a.scalability, &a.scaling) {
             out.push(Rendered {
                 doc: "scalability_summary".into(),
                 caption: scalability::BAND_CAPTION.into(),
@@ -214,20 +233,49 @@ pub fn for_table2(t: &crate::table2::Table2, dir: &Path) -> Result<Vec<Rendered>
         .collect()
 }
 
-/// Writes `<dir>/<stem>.svg` and `<dir>/<stem>.png`; returns the SVG text
-/// (for inlining in the HTML report).
-pub fn write(figure: &impl Figure, dir: &Path, stem: &str) -> Result<String, FigureError> {
-    let svg = svg(figure)?;
-    let png = png(figure)?;
-    let put = |ext: &str, bytes: &[u8]| {
-        let path = dir.join(format!("{stem}.{ext}"));
-        fs::write(&path, bytes).map_err(|source| FigureError::Write { path, source })
-    };
+/// Width of a figure laid out for a paper's column, in SVG user units:
+/// on a [`pdf::COLUMN_PT`] page the smallest text is 6.4pt, the labels 7.2pt.
+pub const COLUMN_LAYOUT: u32 = 500;
+/// Width of a report figure's PDF page: the text block of a two-column
+/// page (acmart sigconf, a `figure*`), where its smallest text is 6.5pt.
+pub const REPORT_PDF_PT: f64 = 506.295;
+
+fn put(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), FigureError> {
     fs::create_dir_all(dir).map_err(|source| FigureError::Write {
         path: dir.to_path_buf(),
         source,
     })?;
-    put("svg", svg.as_bytes())?;
-    put("png", &png)?;
+    let path = dir.join(name);
+    fs::write(&path, bytes).map_err(|source| FigureError::Write { path, source })
+}
+
+/// Writes `<dir>/<stem>.svg`, `.png` and `.pdf` (the same drawing, the PDF
+/// [`REPORT_PDF_PT`] wide); returns the SVG text (for inlining in the HTML
+/// report).
+pub fn write(figure: &impl Figure, dir: &Path, stem: &str) -> Result<String, FigureError> {
+    let svg = svg(figure)?;
+    put(dir, &format!("{stem}.svg"), svg.as_bytes())?;
+    put(dir, &format!("{stem}.png"), &png(figure)?)?;
+    put(
+        dir,
+        &format!("{stem}.pdf"),
+        &pdf::from_svg(&svg, REPORT_PDF_PT)?,
+    )?;
     Ok(svg)
+}
+
+/// Writes `<dir>/<stem>.pdf` for a paper: the figure laid out
+/// [`COLUMN_LAYOUT`] wide, on a page one column ([`pdf::COLUMN_PT`]) wide.
+pub fn write_column_pdf(
+    figure: &impl Figure,
+    dir: &Path,
+    stem: &str,
+) -> Result<PathBuf, FigureError> {
+    let svg = svg_at(figure, COLUMN_LAYOUT)?;
+    put(
+        dir,
+        &format!("{stem}.pdf"),
+        &pdf::from_svg(&svg, pdf::COLUMN_PT)?,
+    )?;
+    Ok(dir.join(format!("{stem}.pdf")))
 }

@@ -4,8 +4,10 @@
 
 use super::assign_colors;
 use super::guest_bars::{GuestBars, GuestOutcome, GuestRun};
-use super::line_band::{BandPoint, BandSeries, LineBand};
+use super::line_band::{BandPoint, BandSeries, FitLine, LineBand};
 use crate::scalability::{GuestStatus, Scalability};
+use crate::scaling::Scaling;
+use crate::stats::usl::Model;
 
 /// Caption of the per-guest figures in the HTML report.
 pub const BARS_CAPTION: &str =
@@ -17,6 +19,7 @@ pub const BAND_CAPTION: &str =
 pub const NOTES: &[&str] = &[
     "Bars: one per guest, grouped by N (and repetition when there are several). A red X marks a guest that did not return (DNR): it has no bar, never a bar of 0.",
     "Line: mean over the guests that completed; band: 95% Student-t interval of that mean; \"k DNR\" beside a point counts the guests that did not return.",
+    "Dashed: the fitted Universal Scalability Law (Gunther 2007) per platform with its 95% confidence band (see the scaling table); the N axis has ticks at the measured N.",
 ];
 
 /// The metric the figures show: compile workloads report wall time.
@@ -81,8 +84,12 @@ pub fn guest_bars(s: &Scalability) -> Vec<(String, GuestBars)> {
     out
 }
 
-/// Mean against N, one line per platform column; `None` without data.
-pub fn mean_band(s: &Scalability) -> Option<LineBand> {
+/// Points at which a fitted curve is drawn between the first and last N.
+const FIT_STEPS: usize = 48;
+
+/// Mean against N, one line per platform column, with each platform's
+/// fitted model from `scaling` dashed over it; `None` without data.
+pub fn mean_band(s: &Scalability, scaling: &Scaling) -> Option<LineBand> {
     let columns = s.columns();
     let colors = assign_colors(&columns);
     let points = s.points();
@@ -101,12 +108,39 @@ pub fn mean_band(s: &Scalability) -> Option<LineBand> {
         .filter(|s| !s.points.is_empty())
         .collect();
     let unit = points.iter().find(|p| p.metric == METRIC)?.unit.clone();
+    let fits = scaling
+        .curves
+        .iter()
+        .filter(|c| c.metric == METRIC)
+        .filter_map(|c| {
+            let model = c.model.as_ref()?;
+            let color = columns.iter().position(|x| x == &c.column)?;
+            let (lo, hi) = (f64::from(*c.ns.first()?), f64::from(*c.ns.last()?));
+            let points = (0..=FIT_STEPS)
+                .map(|i| {
+                    let n = lo + (hi - lo) * i as f64 / FIT_STEPS as f64;
+                    let (m, a, b) = model.at(n);
+                    (n, m, a, b)
+                })
+                .collect();
+            let which = match model.model {
+                Model::Usl => "USL fit",
+                Model::Contention => "USL fit (kappa = 0)",
+            };
+            Some(FitLine {
+                name: format!("{}: {which}, 95% band", c.column),
+                color: assign_colors(&columns)[color],
+                points,
+            })
+        })
+        .collect();
     Some(LineBand {
         title: "Scalability: mean per guest against N".into(),
         x_label: "guests started at once (N)".into(),
         y_label: format!("mean {METRIC} ({unit})"),
         band_label: "95% t-interval of the mean".into(),
         series,
+        fits,
     })
 }
 

@@ -220,6 +220,54 @@ pub fn dashed<DB: DrawingBackend>(
     Ok(())
 }
 
+/// A dashed polyline through `points` in any direction; the dash pattern
+/// runs on across the vertices, so a curve of many short segments is
+/// dashed too.
+pub fn dashed_path<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    points: &[(i32, i32)],
+    color: RGBColor,
+) -> Result<(), FigureError> {
+    const DASH: f64 = 9.0;
+    const PERIOD: f64 = 15.0;
+    // Arc length at each vertex.
+    let mut at = vec![0.0f64];
+    for w in points.windows(2) {
+        let d = f64::from(w[1].0 - w[0].0).hypot(f64::from(w[1].1 - w[0].1));
+        at.push(at[at.len() - 1] + d);
+    }
+    let total = at.last().copied().unwrap_or(0.0);
+    let point = |t: f64| -> (i32, i32) {
+        let i = at.partition_point(|&a| a <= t).clamp(1, points.len() - 1);
+        let (a0, a1) = (at[i - 1], at[i]);
+        let f = if a1 > a0 { (t - a0) / (a1 - a0) } else { 0.0 };
+        let (p0, p1) = (points[i - 1], points[i]);
+        (
+            p0.0 + (f64::from(p1.0 - p0.0) * f).round() as i32,
+            p0.1 + (f64::from(p1.1 - p0.1) * f).round() as i32,
+        )
+    };
+    if points.len() < 2 {
+        return Ok(());
+    }
+    let mut t = 0.0;
+    while t < total {
+        let e = (t + DASH).min(total);
+        // The dash with the vertices it passes, so it bends with the curve.
+        let mut dash = vec![point(t)];
+        dash.extend(
+            at.iter()
+                .zip(points)
+                .filter(|(a, _)| **a > t && **a < e)
+                .map(|(_, p)| *p),
+        );
+        dash.push(point(e));
+        area.draw(&PathElement::new(dash, color.stroke_width(2)))?;
+        t += PERIOD;
+    }
+    Ok(())
+}
+
 /// Fill of DNR cells: dark gray.
 pub const DNR_FILL: RGBColor = RGBColor(0x33, 0x33, 0x33);
 const HATCH_LINE: RGBColor = RGBColor(0x80, 0x80, 0x80);
@@ -257,10 +305,15 @@ pub fn title<DB: DrawingBackend>(
     title: &str,
 ) -> Result<i32, FigureError> {
     let width = area.dim_in_pixel().0 as i32;
+    // A title wider than a narrow (paper column) figure is set smaller.
+    let size = [TITLE, LABEL, SMALL]
+        .into_iter()
+        .find(|&s| text_width(title, s) <= width - 16)
+        .unwrap_or(SMALL);
     area.draw(&Text::new(
         title.to_owned(),
         (width / 2, 14),
-        anchored(TITLE, HPos::Center, VPos::Top),
+        anchored(size, HPos::Center, VPos::Top),
     ))?;
     Ok(TITLE_BAND)
 }

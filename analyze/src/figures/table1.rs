@@ -2,9 +2,9 @@
 //! platform column, the score with its 95% interval, a line at native = 1.0.
 
 use super::assign_colors;
-use super::grouped_bars::{Bar, BarGroup, BarSeries, GroupedBars};
+use super::grouped_bars::{Bar, BarGroup, BarSeries, GroupedBars, Slot};
 use crate::stats::RatioInterval;
-use crate::table1::{Cell, Table1};
+use crate::table1::{Cell, Entry, Score, Table1};
 
 /// Figure title, also used as the HTML caption.
 pub const TITLE: &str = "Table 1. Overall performance normalized to native";
@@ -17,7 +17,7 @@ pub const CAPTION: &str =
 pub const NOTES: &[&str] = &[
     "Bar: the platform's score relative to native (higher is better; lower-is-better metrics are inverted as in the table). Dashed line: native = 1.0.",
     "Whisker: the 95% Fieller interval of the score; on native's bar, native's own 95% Student-t interval relative to its mean. No whisker: one repetition, or an interval the data cannot bound (the label says which).",
-    "\"no data\": the platform has no ok value for that metric.",
+    "No bar: \"not measured\", \"no ok value\" (every run failed or did not return), or \"n/a\" with the reason a score cannot be given (a mean of 0 or below); never a bar of 0.",
 ];
 
 /// The grouped-bar figure of `t`.
@@ -31,15 +31,7 @@ pub fn bars(t: &Table1) -> GroupedBars {
             BarGroup {
                 label: row.workload.clone(),
                 detail: Some(format!("{} ({}), {better} is better", row.metric, row.unit)),
-                bars: row
-                    .cells
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| {
-                        c.as_ref()
-                            .map(|c| if i == 0 { native_bar(c, lower) } else { bar(c) })
-                    })
-                    .collect(),
+                bars: row.cells.iter().map(|e| slot(e, lower)).collect(),
             }
         })
         .collect();
@@ -61,17 +53,29 @@ pub fn bars(t: &Table1) -> GroupedBars {
     }
 }
 
-fn bar(c: &Cell) -> Bar {
-    let (interval, text) = match c.interval {
-        RatioInterval::Bounded(lo, hi) => (Some((lo, hi)), format!("{:.3}", c.score)),
-        RatioInterval::Unbounded => (None, format!("{:.3} (interval unbounded)", c.score)),
-        RatioInterval::TooFew => (
-            None,
-            format!("{:.3} (n={}, no interval)", c.score, c.summary.n),
-        ),
+fn slot(e: &Entry, lower: bool) -> Slot {
+    match e {
+        Entry::NotMeasured => Slot::Empty("not measured".into()),
+        Entry::NoOkValue { failed, dnr } => {
+            Slot::Empty(format!("no ok value ({failed} failed, {dnr} DNR)"))
+        }
+        Entry::Measured(c) => match &c.score {
+            Score::Native => Slot::Bar(native_bar(c, lower)),
+            Score::Refused(why) => Slot::Empty(why.to_string()),
+            Score::Ratio { score, interval } => Slot::Bar(bar(*score, *interval, c.summary.n)),
+        },
+    }
+}
+
+fn bar(score: f64, interval: RatioInterval, n: usize) -> Bar {
+    let (interval, text) = match interval {
+        RatioInterval::Bounded(lo, hi) => (Some((lo, hi)), format!("{score:.3}")),
+        RatioInterval::Unbounded => (None, format!("{score:.3} (interval unbounded)")),
+        RatioInterval::Undefined => (None, format!("{score:.3} (zero variance, no interval)")),
+        RatioInterval::TooFew => (None, format!("{score:.3} (n={n}, no interval)")),
     };
     Bar {
-        value: c.score.max(0.0),
+        value: score,
         interval,
         text,
     }

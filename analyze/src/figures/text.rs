@@ -31,6 +31,11 @@ pub const FAMILY: &str = "DejaVu Sans, sans-serif";
 /// `analyze/assets/DejaVuSans-LICENSE.txt`.
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
 
+/// The embedded font's bytes (for the PDF converter's font database).
+pub fn font_bytes() -> &'static [u8] {
+    FONT
+}
+
 /// x-height of DejaVu Sans in em (OS/2 sxHeight 1120 / 2048 units).
 const X_HEIGHT_EM: f32 = 1120.0 / 2048.0;
 

@@ -14,7 +14,6 @@ use std::fmt::Write;
 use super::{Align, Doc};
 use crate::analysis::Analysis;
 use crate::figures::Rendered;
-use crate::stats::METHODS;
 
 /// A titled part of the report.
 #[derive(Debug, Clone, PartialEq)]
@@ -127,9 +126,10 @@ pub fn from_analysis(a: &Analysis, docs: &[Doc], figures: &[Rendered]) -> String
             blocks,
         });
     }
-    let mut methods: Vec<String> = METHODS
-        .iter()
-        .map(|m| format!("{}: {}.", m.name, m.reference))
+    let mut methods: Vec<String> = crate::methods::markdown(a)
+        .lines()
+        .filter_map(|l| l.strip_prefix("- "))
+        .map(str::to_owned)
         .collect();
     methods.push(FIGURE_NOTE.into());
     sections.push(Section {
@@ -142,7 +142,8 @@ pub fn from_analysis(a: &Analysis, docs: &[Doc], figures: &[Rendered]) -> String
 /// How the figures were made, listed with the methods.
 pub const FIGURE_NOTE: &str =
     "Figures: drawn with plotters; each is also in figures/ as SVG and PNG. \
-Text is set in DejaVu Sans, which analyze carries, so PNGs need no system font.";
+Text is set in DejaVu Sans, which analyze carries, so PNGs need no system font; \
+the PDFs keep it as text.";
 
 const CSS: &str = "
 body { font-family: 'DejaVu Sans', 'Helvetica Neue', Arial, sans-serif; color: #111;

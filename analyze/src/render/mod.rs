@@ -13,6 +13,7 @@ pub mod json;
 pub mod latex;
 pub mod markdown;
 pub mod report_md;
+pub mod tex_width;
 
 use std::path::{Path, PathBuf};
 
@@ -94,9 +95,29 @@ pub trait Renderer: std::fmt::Debug {
     fn render(&self, doc: &Doc) -> String;
 }
 
-/// Every format, in the order files are written.
-pub const RENDERERS: [&dyn Renderer; 4] =
-    [&markdown::Markdown, &latex::Latex, &csv::Csv, &json::Json];
+/// Every format, in the order files are written (LaTeX in its default,
+/// compact form; [`write_all_with`] chooses another).
+pub const RENDERERS: [&dyn Renderer; 4] = [
+    &markdown::Markdown,
+    &latex::Latex {
+        form: latex::Form::Compact,
+    },
+    &csv::Csv,
+    &json::Json,
+];
+
+/// A document's title without its own number: "Table 1. Overall ..." ->
+/// "Overall ..." (LaTeX and HTML captions number tables themselves).
+pub fn caption(title: &str) -> &str {
+    let Some(rest) = title.strip_prefix("Table ") else {
+        return title;
+    };
+    let digits = rest.chars().take_while(char::is_ascii_digit).count();
+    match rest[digits..].strip_prefix(". ") {
+        Some(text) if digits > 0 => text,
+        _ => title,
+    }
+}
 
 /// Looks a format up by its name or extension (`md`, `markdown`, `tex`,
 /// `latex`, `csv`, `json`).
@@ -111,7 +132,14 @@ pub fn by_name(name: &str) -> Option<&'static dyn Renderer> {
 
 /// Writes `doc` in every format into `dir` as `<name>.<ext>`.
 pub fn write_all(dir: &Path, doc: &Doc) -> std::io::Result<Vec<PathBuf>> {
-    RENDERERS
+    write_all_with(dir, doc, latex::Form::default())
+}
+
+/// Writes `doc` in every format into `dir`, LaTeX in the form `form`.
+pub fn write_all_with(dir: &Path, doc: &Doc, form: latex::Form) -> std::io::Result<Vec<PathBuf>> {
+    let tex = latex::Latex { form };
+    let renderers: [&dyn Renderer; 4] = [RENDERERS[0], &tex, RENDERERS[2], RENDERERS[3]];
+    renderers
         .iter()
         .map(|r| {
             let path = dir.join(format!("{}.{}", doc.name, r.extension()));

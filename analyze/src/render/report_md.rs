@@ -7,7 +7,6 @@ use std::fmt::Write;
 use super::markdown::Markdown;
 use super::{Align, Doc, Renderer, Value};
 use crate::analysis::Analysis;
-use crate::stats::METHODS;
 
 /// The bundles of a report as a document.
 pub fn bundles_doc(a: &Analysis) -> Doc {
@@ -120,8 +119,6 @@ pub fn render(a: &Analysis, docs: &[Doc]) -> String {
         section(&mut out, &doc.title, doc);
     }
     out.push_str("## Methods\n\n");
-    for m in METHODS {
-        let _ = writeln!(out, "- {}: {}.", m.name, m.reference);
-    }
+    out.push_str(&crate::methods::markdown(a));
     out
 }

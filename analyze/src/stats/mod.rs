@@ -6,8 +6,10 @@ pub mod mann_whitney;
 pub mod outliers;
 pub mod quality;
 pub mod ratio;
+pub mod regression;
 pub mod summary;
 pub mod two_sample;
+pub mod usl;
 pub mod welch;
 
 pub use ratio::{fieller, RatioInterval};
@@ -38,4 +40,6 @@ pub const METHODS: &[Method] = &[
     mann_whitney::EFFECT,
     outliers::METHOD,
     quality::METHOD,
+    usl::SLOPE,
+    usl::MODEL,
 ];

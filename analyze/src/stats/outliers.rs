@@ -73,9 +73,35 @@ pub fn outliers(values: &[f64]) -> Vec<(usize, f64)> {
         .collect()
 }
 
+/// A score as printed: two decimals, more when rounding would bring it to
+/// or below the threshold (3.0004 prints "3.0004", never "3.00", which would
+/// read as not an outlier); `inf` for an infinite score.
+pub fn score_text(score: f64) -> String {
+    if !score.is_finite() {
+        return "inf".into();
+    }
+    for decimals in 2..=12 {
+        let text = format!("{score:.decimals$}");
+        let printed: f64 = text.parse().unwrap_or(score);
+        if (printed > THRESHOLD) == (score > THRESHOLD) {
+            return text;
+        }
+    }
+    format!("{score}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printed_scores_stay_on_their_side_of_the_threshold() {
+        assert_eq!(score_text(3.035), "3.04");
+        assert_eq!(score_text(3.0004), "3.0004");
+        assert_eq!(score_text(2.9996), "3.00");
+        assert_eq!(score_text(26.3), "26.30");
+        assert_eq!(score_text(f64::INFINITY), "inf");
+    }
 
     #[test]
     fn flags_the_far_value_only() {

@@ -6,7 +6,16 @@
 //! `(a - r·b)² <= t² (va + r² vb)`; `t` is the Student quantile with
 //! Welch–Satterthwaite degrees of freedom (Welch, 1947). When the denominator
 //! is not clearly non-zero (`g = t² vb / b² >= 1`) the set is unbounded and
-//! reported as such, never as a made-up finite interval.
+//! reported as such, never as a made-up finite interval. When both samples
+//! have zero variance the interval is undefined (it would collapse to the
+//! point estimate and read as certainty): reported as such.
+//!
+//! A ratio score (platform over native) is only meaningful for positive
+//! means of a ratio-scale quantity; [`positive_means`] refuses zero and
+//! negative means with the reason, which the tables print in the cell.
+//!
+//! For two estimates that are correlated (regression coefficients of one
+//! fit), [`fieller_cov`] is Fieller's general form with their covariance.
 
 use super::summary::{t_quantile, Summary};
 use super::welch::welch_df;
@@ -25,6 +34,37 @@ pub enum RatioInterval {
     Unbounded,
     /// A sample has a single value: no variance, no interval.
     TooFew,
+    /// Both samples have zero variance: no interval is defined.
+    Undefined,
+}
+
+/// Why a ratio of two means is not given.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Refusal {
+    #[error("n/a: {which} mean is 0")]
+    ZeroMean { which: String },
+    #[error("n/a: {which} mean is negative ({mean}); a ratio needs positive means")]
+    NegativeMean { which: String, mean: f64 },
+    #[error("n/a: {which} mean is not a finite number")]
+    NotFinite { which: String },
+}
+
+/// Checks that both means of a ratio are positive and finite; `names` say
+/// which sample each is in the refusal ("native", "KVM").
+pub fn positive_means(means: [(f64, &str); 2]) -> Result<(), Refusal> {
+    for (mean, which) in means {
+        let which = which.to_owned();
+        if !mean.is_finite() {
+            return Err(Refusal::NotFinite { which });
+        }
+        if mean == 0.0 {
+            return Err(Refusal::ZeroMean { which });
+        }
+        if mean < 0.0 {
+            return Err(Refusal::NegativeMean { which, mean });
+        }
+    }
+    Ok(())
 }
 
 /// Fieller interval of `a.mean / b.mean`.
@@ -32,17 +72,30 @@ pub fn fieller(a: &Summary, b: &Summary) -> RatioInterval {
     if a.n < 2 || b.n < 2 {
         return RatioInterval::TooFew;
     }
+    if a.sd == 0.0 && b.sd == 0.0 {
+        return RatioInterval::Undefined;
+    }
     let t = t_quantile(welch_df(a, b));
-    let (va, vb) = (a.var_of_mean(), b.var_of_mean());
+    fieller_cov((a.mean, b.mean), (a.var_of_mean(), b.var_of_mean(), 0.0), t)
+}
+
+/// Fieller's interval of `num / den` for estimates with variances `vnn`,
+/// `vdd` and covariance `vnd`, at the quantile `t`: the set of `r` with
+/// `(num - r den)² <= t² (vnn - 2 r vnd + r² vdd)`.
+pub fn fieller_cov(
+    (num, den): (f64, f64),
+    (vnn, vdd, vnd): (f64, f64, f64),
+    t: f64,
+) -> RatioInterval {
     let t2 = t * t;
-    let g = t2 * vb / (b.mean * b.mean);
+    let g = t2 * vdd / (den * den);
     if g.is_nan() || g >= 1.0 {
         return RatioInterval::Unbounded;
     }
-    // (b² - t² vb) r² - 2 a b r + (a² - t² va) <= 0
-    let qa = b.mean * b.mean - t2 * vb;
-    let qb = a.mean * b.mean;
-    let qc = a.mean * a.mean - t2 * va;
+    // (den² - t² vdd) r² - 2 (num den - t² vnd) r + (num² - t² vnn) <= 0
+    let qa = den * den - t2 * vdd;
+    let qb = num * den - t2 * vnd;
+    let qc = num * num - t2 * vnn;
     let disc = qb * qb - qa * qc;
     let root = disc.max(0.0).sqrt();
     let (lo, hi) = ((qb - root) / qa, (qb + root) / qa);
@@ -78,6 +131,31 @@ mod tests {
         let a = summary(&[1.0, 1.1, 0.9]);
         let b = summary(&[-1.0, 0.1, 1.0]);
         assert_eq!(fieller(&a, &b), RatioInterval::Unbounded);
+    }
+
+    #[test]
+    fn zero_variance_on_both_sides_is_undefined_not_certain() {
+        let a = summary(&[4.0, 4.0, 4.0]);
+        let b = summary(&[5.0, 5.0, 5.0]);
+        assert_eq!(fieller(&a, &b), RatioInterval::Undefined);
+        // One constant side still has an interval from the other's spread.
+        assert!(matches!(
+            fieller(&summary(&[4.0, 4.1, 3.9]), &b),
+            RatioInterval::Bounded(..)
+        ));
+    }
+
+    #[test]
+    fn ratios_need_positive_means() {
+        assert_eq!(positive_means([(1.0, "KVM"), (2.0, "native")]), Ok(()));
+        assert_eq!(
+            positive_means([(1.0, "KVM"), (0.0, "native")]).map_err(|e| e.to_string()),
+            Err("n/a: native mean is 0".to_owned())
+        );
+        assert!(matches!(
+            positive_means([(-1.0, "KVM"), (2.0, "native")]),
+            Err(Refusal::NegativeMean { .. })
+        ));
     }
 
     #[test]

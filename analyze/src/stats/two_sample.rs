@@ -8,9 +8,16 @@
 //! worse and p < 0.05, else `no significant difference`. The Mann-Whitney
 //! p-value is printed beside it as a check that does not assume normality;
 //! when the two tests disagree the row says so.
+//!
+//! Edges, where a number would mislead: when both samples have zero
+//! variance the t-test, Hedges' g and the ratio's interval are undefined
+//! and the verdict says so (`undefined: zero variance`), never p < 0.001;
+//! effect sizes need two values per side; a ratio of means needs both
+//! means positive ([`super::ratio::positive_means`]), else it is refused
+//! with the reason.
 
 use super::mann_whitney::{mann_whitney, MannWhitney};
-use super::ratio::{fieller, RatioInterval};
+use super::ratio::{fieller, positive_means, RatioInterval, Refusal};
 use super::summary::Summary;
 use super::welch::{hedges_g, welch, Welch};
 use super::ALPHA;
@@ -20,9 +27,9 @@ use super::ALPHA;
 pub struct TwoSample {
     pub a: Summary,
     pub b: Summary,
-    /// `mean_b / mean_a`.
-    pub ratio: f64,
-    /// Fieller interval of `ratio`.
+    /// `mean_b / mean_a`, or why it is not given.
+    pub ratio: Result<f64, Refusal>,
+    /// Fieller interval of `ratio` (meaningless when `ratio` is refused).
     pub interval: RatioInterval,
     pub welch: Option<Welch>,
     pub hedges_g: Option<f64>,
@@ -37,6 +44,8 @@ pub enum Verdict {
     NoDifference,
     /// A sample has fewer than two values: nothing can be concluded.
     TooFew,
+    /// Both samples have zero variance: the test is undefined.
+    ZeroVariance,
 }
 
 impl Verdict {
@@ -46,6 +55,7 @@ impl Verdict {
             Verdict::Slower => "slower",
             Verdict::NoDifference => "no significant difference",
             Verdict::TooFew => "too few values",
+            Verdict::ZeroVariance => "undefined: zero variance",
         }
     }
 }
@@ -54,7 +64,7 @@ impl Verdict {
 pub fn two_sample(a: &[f64], b: &[f64]) -> Option<TwoSample> {
     let (sa, sb) = (Summary::of(a)?, Summary::of(b)?);
     Some(TwoSample {
-        ratio: sb.mean / sa.mean,
+        ratio: positive_means([(sb.mean, "B"), (sa.mean, "A")]).map(|()| sb.mean / sa.mean),
         interval: fieller(&sb, &sa),
         welch: welch(&sa, &sb),
         hedges_g: hedges_g(&sa, &sb),
@@ -68,6 +78,12 @@ impl TwoSample {
     /// The verdict for a metric where `higher_is_better` says which way is
     /// better.
     pub fn verdict(&self, higher_is_better: bool) -> Verdict {
+        if self.a.n < 2 || self.b.n < 2 {
+            return Verdict::TooFew;
+        }
+        if self.zero_variance() {
+            return Verdict::ZeroVariance;
+        }
         let Some(w) = self.welch else {
             return Verdict::TooFew;
         };
@@ -80,6 +96,17 @@ impl TwoSample {
         } else {
             Verdict::Slower
         }
+    }
+
+    /// Both samples have two or more values, all equal within each.
+    pub fn zero_variance(&self) -> bool {
+        self.a.n >= 2 && self.b.n >= 2 && self.a.sd == 0.0 && self.b.sd == 0.0
+    }
+
+    /// The rank-biserial correlation, where defined (two values per side).
+    pub fn rank_biserial(&self) -> Option<f64> {
+        let m = self.mann_whitney?;
+        (self.a.n >= 2 && self.b.n >= 2).then_some(m.r)
     }
 
     /// True when Welch's and Mann-Whitney's tests disagree on significance
@@ -101,12 +128,33 @@ mod tests {
         let a = [10.0, 10.1, 9.9, 10.0, 10.0];
         let b = [12.0, 12.1, 11.9, 12.0, 12.0];
         let t = two_sample(&a, &b).expect("comparison");
-        assert!((t.ratio - 1.2).abs() < 1e-9);
+        assert!((t.ratio.clone().expect("ratio") - 1.2).abs() < 1e-9);
         assert_eq!(t.verdict(true), Verdict::Faster);
         assert_eq!(t.verdict(false), Verdict::Slower);
         let same = two_sample(&a, &a).expect("comparison");
         assert_eq!(same.verdict(true), Verdict::NoDifference);
         let one = two_sample(&a, &[12.0]).expect("comparison");
         assert_eq!(one.verdict(true), Verdict::TooFew);
+        assert_eq!((one.hedges_g, one.rank_biserial()), (None, None));
+    }
+
+    #[test]
+    fn zero_variance_is_undefined_never_certain() {
+        let t = two_sample(&[5.0, 5.0, 5.0], &[4.0, 4.0, 4.0]).expect("comparison");
+        assert_eq!(t.verdict(true), Verdict::ZeroVariance);
+        assert_eq!(t.welch, None);
+        assert_eq!(t.interval, RatioInterval::Undefined);
+        assert!(!t.tests_disagree());
+    }
+
+    #[test]
+    fn ratios_of_non_positive_means_are_refused() {
+        let t = two_sample(&[1.0, 1.1, 0.9], &[-1.0, -1.2, -0.8]).expect("comparison");
+        assert!(matches!(t.ratio, Err(Refusal::NegativeMean { .. })));
+        let z = two_sample(&[0.0, 0.0, 0.0], &[1.0, 1.2, 0.8]).expect("comparison");
+        assert_eq!(
+            z.ratio.map_err(|e| e.to_string()),
+            Err("n/a: A mean is 0".to_owned())
+        );
     }
 }

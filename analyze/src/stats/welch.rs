@@ -13,6 +13,11 @@
 //! small-sample correction `J = 1 - 3 / (4 (n_a + n_b) - 9)` (Hedges & Olkin
 //! 1985). Positive when B's mean is larger. Both t and g are unchanged when
 //! every value is multiplied by the same c > 0.
+//!
+//! Where they are not defined they are not given: the test needs two
+//! values per side and a non-zero standard error (two constant samples
+//! give t = ±inf or 0/0, which would read as certainty); g needs two values
+//! per side and a non-zero pooled standard deviation.
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
@@ -32,8 +37,7 @@ pub const EFFECT: Method = Method {
 /// Result of Welch's test of B against A.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Welch {
-    /// `(mean_b - mean_a) / se`; infinite when both samples are constant
-    /// and differ.
+    /// `(mean_b - mean_a) / se`.
     pub t: f64,
     pub df: f64,
     /// Two-sided p-value.
@@ -51,48 +55,35 @@ pub fn welch_df(a: &Summary, b: &Summary) -> f64 {
     (va + vb).powi(2) / den
 }
 
-/// Welch's test of `b` against `a`; `None` when either has fewer than two
-/// values (no variance to test with).
+/// Welch's test of `b` against `a`; `None` where it is undefined: either
+/// has fewer than two values, or both have zero variance.
 pub fn welch(a: &Summary, b: &Summary) -> Option<Welch> {
     if a.n < 2 || b.n < 2 {
         return None;
     }
     let df = welch_df(a, b);
     let se = (a.var_of_mean() + b.var_of_mean()).sqrt();
-    let diff = b.mean - a.mean;
-    if se == 0.0 {
-        // Two constant samples: identical (p = 1) or perfectly separated.
-        return Some(if diff == 0.0 {
-            Welch { t: 0.0, df, p: 1.0 }
-        } else {
-            Welch {
-                t: diff.signum() * f64::INFINITY,
-                df,
-                p: 0.0,
-            }
-        });
+    if se == 0.0 || !se.is_finite() {
+        return None;
     }
-    let t = diff / se;
+    let t = (b.mean - a.mean) / se;
     let p = StudentsT::new(0.0, 1.0, df)
         .map(|dist| (2.0 * dist.sf(t.abs())).min(1.0))
         .unwrap_or(f64::NAN);
     Some(Welch { t, df, p })
 }
 
-/// Hedges' g of `b` against `a`; `None` when n_a + n_b < 3.
+/// Hedges' g of `b` against `a`; `None` where it is undefined: fewer than
+/// two values on either side, or a pooled standard deviation of 0.
 pub fn hedges_g(a: &Summary, b: &Summary) -> Option<f64> {
-    let (na, nb) = (a.n as f64, b.n as f64);
-    if na + nb < 3.0 {
+    if a.n < 2 || b.n < 2 {
         return None;
     }
+    let (na, nb) = (a.n as f64, b.n as f64);
     let pooled = (((na - 1.0) * a.sd * a.sd + (nb - 1.0) * b.sd * b.sd) / (na + nb - 2.0)).sqrt();
     let diff = b.mean - a.mean;
-    if pooled == 0.0 {
-        return Some(if diff == 0.0 {
-            0.0
-        } else {
-            diff.signum() * f64::INFINITY
-        });
+    if pooled == 0.0 || !pooled.is_finite() {
+        return None;
     }
     let j = 1.0 - 3.0 / (4.0 * (na + nb) - 9.0);
     Some(j * diff / pooled)
@@ -122,10 +113,16 @@ mod tests {
     }
 
     #[test]
-    fn constant_samples_are_identical_or_separated() {
-        let a = s(&[2.0, 2.0]);
-        assert_eq!(welch(&a, &a).map(|w| w.p), Some(1.0));
-        assert_eq!(welch(&a, &s(&[3.0, 3.0])).map(|w| w.p), Some(0.0));
+    fn zero_variance_and_single_values_are_undefined() {
+        let a = s(&[5.0, 5.0, 5.0]);
+        let b = s(&[4.0, 4.0, 4.0]);
+        assert_eq!(welch(&a, &b), None);
+        assert_eq!(welch(&a, &a), None);
+        assert_eq!(hedges_g(&a, &b), None);
         assert!(welch(&a, &s(&[3.0])).is_none());
+        // g needs two values per side, not three in all.
+        assert_eq!(hedges_g(&s(&[1.0, 2.0]), &s(&[3.0])), None);
+        // One constant side is fine: the other carries the variance.
+        assert!(welch(&a, &s(&[4.0, 4.2, 3.8])).is_some());
     }
 }

@@ -50,6 +50,9 @@ pub fn cell_text(c: &Cell) -> String {
                 }
                 RatioInterval::Unbounded => format!("{:.2} [unbounded] {n}", d.percent),
                 RatioInterval::TooFew => format!("{:.2} {n}", d.percent),
+                RatioInterval::Undefined => {
+                    format!("{:.2} [undefined: zero variance] {n}", d.percent)
+                }
             }
         }
         State::Dnr => "DNR".into(),

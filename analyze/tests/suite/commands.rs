@@ -123,7 +123,7 @@ fn report_over_three_platforms_writes_every_format_and_parquet() {
     let tex = std::fs::read_to_string(out_dir.join("table1.tex")).expect("tex");
     assert!(tex.contains("\\toprule") && tex.contains("\\midrule") && tex.contains("\\bottomrule"));
     assert!(
-        tex.contains("disk-write") && tex.contains("events\\_per\\_sec"),
+        tex.contains("disk-write") && tex.contains("events\\_\\allowbreak{}per"),
         "{tex}"
     );
 

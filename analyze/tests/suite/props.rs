@@ -10,7 +10,7 @@ use proptest::prelude::*;
 
 /// Samples of 2-30 positive values around a mean, like benchmark results.
 fn sample() -> impl Strategy<Value = Vec<f64>> {
-    (1.0f64..1e4, 0.0f64..0.5, 2usize..30).prop_flat_map(|(mean, spread, n)| {
+    (1.0f64..1e4, 1e-6f64..0.5, 2usize..30).prop_flat_map(|(mean, spread, n)| {
         prop::collection::vec(-1.0f64..1.0, n)
             .prop_map(move |z| z.into_iter().map(|z| mean * (1.0 + spread * z)).collect())
     })
@@ -55,7 +55,9 @@ proptest! {
                 prop_assert!(lo - slack <= ratio && ratio <= hi + slack, "{lo} {ratio} {hi}");
             }
             RatioInterval::Unbounded => {}
-            RatioInterval::TooFew => prop_assert!(false, "n >= 2 on both sides"),
+            RatioInterval::TooFew | RatioInterval::Undefined => {
+                prop_assert!(false, "n >= 2 and variance on both sides")
+            }
         }
     }
 
@@ -72,7 +74,7 @@ proptest! {
     fn ratio_tests_and_effects_do_not_depend_on_the_unit(a in sample(), b in sample(), c in scale()) {
         let x = two_sample(&a, &b).expect("x");
         let y = two_sample(&times(&a, c), &times(&b, c)).expect("y");
-        prop_assert!(close(x.ratio, y.ratio, 1e-9));
+        prop_assert!(close(x.ratio.clone().expect("x"), y.ratio.clone().expect("y"), 1e-9));
         match (x.interval, y.interval) {
             (RatioInterval::Bounded(l1, h1), RatioInterval::Bounded(l2, h2)) => {
                 prop_assert!(close(l1, l2, 1e-6) && close(h1, h2, 1e-6), "[{l1}, {h1}] vs [{l2}, {h2}]");
@@ -123,5 +125,66 @@ proptest! {
         let flagged = outliers(&with);
         prop_assert!(flagged.iter().any(|&(i, _)| i == v.len()));
         prop_assert_eq!(with.len(), v.len() + 1);
+    }
+}
+
+/// Whether `v` lies in a ratio interval (unbounded holds everything).
+fn holds(interval: RatioInterval, v: f64) -> bool {
+    match interval {
+        RatioInterval::Bounded(lo, hi) => lo <= v && v <= hi,
+        RatioInterval::Unbounded => true,
+        RatioInterval::TooFew | RatioInterval::Undefined => false,
+    }
+}
+
+/// Standard normal draws (Box-Muller) from the tests' deterministic Rng.
+fn normal(rng: &mut crate::common::Rng) -> f64 {
+    let (u1, u2) = (rng.unit().max(1e-300), rng.unit());
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    /// Data generated from the Universal Scalability Law (per-guest time,
+    /// normal noise) give back its parameters within their 95% intervals
+    /// about 95% of the time: over 200 data sets each, the coverage of T1,
+    /// sigma, kappa and of the slope of the straight-line law stays within
+    /// binomial reach of 0.95 (0.88 is 4.6 standard errors below).
+    #[test]
+    fn usl_fits_return_their_parameters_within_their_intervals(
+        t1 in 10.0f64..1000.0,
+        sigma in 0.0f64..0.3,
+        kappa in 0.0f64..0.02,
+        noise in 0.005f64..0.05,
+        seed in any::<u64>(),
+    ) {
+        use analyze::stats::usl::{fit_as, slope, Model};
+        let ns = [1.0, 2.0, 4.0, 8.0, 16.0];
+        let mut rng = crate::common::Rng(seed | 1);
+        let (mut c_t1, mut c_sigma, mut c_kappa, mut c_slope) = (0, 0, 0, 0);
+        let runs = 200;
+        for _ in 0..runs {
+            let mut usl_points = Vec::new();
+            let mut line_points = Vec::new();
+            for &n in &ns {
+                for _ in 0..3 {
+                    let mean = t1 * (1.0 + sigma * (n - 1.0) + kappa * n * (n - 1.0));
+                    usl_points.push((n, mean + noise * t1 * normal(&mut rng)));
+                    let line = t1 * (1.0 + sigma * (n - 1.0));
+                    line_points.push((n, line + noise * t1 * normal(&mut rng)));
+                }
+            }
+            let f = fit_as(&usl_points, Model::Usl).expect("fit");
+            c_t1 += usize::from(f.t1.1 <= t1 && t1 <= f.t1.2);
+            c_sigma += usize::from(holds(f.sigma.interval, sigma));
+            c_kappa += usize::from(holds(f.kappa.expect("kappa").interval, kappa));
+            let s = slope(&line_points).expect("slope");
+            c_slope += usize::from(s.slope.1 <= t1 * sigma && t1 * sigma <= s.slope.2);
+        }
+        for (name, c) in [("T1", c_t1), ("sigma", c_sigma), ("kappa", c_kappa), ("slope", c_slope)] {
+            let coverage = c as f64 / runs as f64;
+            prop_assert!((0.88..=0.995).contains(&coverage), "{name}: coverage {coverage}");
+        }
     }
 }

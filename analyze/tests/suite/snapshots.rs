@@ -178,7 +178,10 @@ fn scalability_in_every_format() {
         .collect();
     let a = analysis_of(&paths);
     let docs = a.docs();
-    for name in ["scalability", "scalability_summary"] {
+    for name in ["scalability", "scalability_summary", "scaling"] {
         check_all_formats(docs.iter().find(|d| d.name == name).expect(name));
     }
+    // Both platforms fitted, and their slopes compared.
+    assert_eq!(a.scaling.curves.len(), 2);
+    assert_eq!(a.scaling.differences.len(), 1);
 }
