@@ -176,6 +176,7 @@ fn run_xen_lab(a: &crate::cli::XenLabArgs) -> Result<()> {
         dom0_timeout: std::time::Duration::from_secs(a.dom0_timeout),
         run_timeout: std::time::Duration::from_secs(a.timeout),
         run_args: a.run_args.clone(),
+        data_disk: None,
     };
     crate::tools::check(&[
         Requirement {

@@ -589,6 +589,14 @@ fn dom0_local(image: &Path, work: &Path) -> Result<PathBuf> {
     if kind != V9FS_MAGIC && kind != OVERLAYFS_MAGIC {
         return Ok(image.to_path_buf());
     }
+    // The Xen lab attaches the image to its machine: serve that disk.
+    if std::env::var_os(crate::xen::lab::DATA_DISK_ENV).as_deref() == Some(image.as_os_str()) {
+        if let Some(dev) = block_device_with_serial(crate::xen::lab::DATA_DISK_SERIAL) {
+            log::info!("data disk {} is the lab's disk {}", image.display(), dev.display());
+            return Ok(dev);
+        }
+        log::warn!("the lab's data disk is not among dom0's block devices; copying the image");
+    }
     let local = work.join("data-disk.img");
     let started = std::time::Instant::now();
     let out = std::process::Command::new("cp")
@@ -611,6 +619,14 @@ fn dom0_local(image: &Path, work: &Path) -> Result<PathBuf> {
         started.elapsed().as_secs_f64()
     );
     Ok(local)
+}
+
+/// `/dev/vdX` of the virtio disk with `serial`, if any.
+fn block_device_with_serial(serial: &str) -> Option<PathBuf> {
+    fs::read_dir("/sys/block").ok()?.filter_map(Result::ok).find_map(|e| {
+        let found = fs::read_to_string(e.path().join("serial")).ok()?;
+        (found.trim() == serial).then(|| Path::new("/dev").join(e.file_name()))
+    })
 }
 
 /// `xl create`, tried again when it fails: a domain that was not created

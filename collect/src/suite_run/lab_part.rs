@@ -51,14 +51,9 @@ pub fn prepare(
     ])?;
     crate::fetch::guest_kernel(settings.kernel.as_deref(), &settings.cache)?;
     crate::fetch::xen_hypervisor(None, &settings.cache)?;
-    // dom0 copies the guests' data disk to its own disk (qdisk cannot
-    // serve images from 9p): room for it on the lab's disk.
-    let data_gib = match super::local::prepare_assets(assets, &settings.cache)? {
-        Some(src) => {
-            let disk = super::local::guest_data_disk(&src, assets, &settings.cache)?;
-            std::fs::metadata(&disk.image).map_or(0, |m| m.len().div_ceil(1 << 30)) as u32
-        }
-        None => 0,
+    let data_disk = match super::local::prepare_assets(assets, &settings.cache)? {
+        Some(src) => Some(super::local::guest_data_disk(&src, assets, &settings.cache)?.image),
+        None => None,
     };
     let (domus_mib, domus, scratch_gib) = largest_set(suite);
     let memory =
@@ -97,10 +92,11 @@ pub fn prepare(
         dom0_memory_mib: DOM0_MIB,
         cpus: cpus.clamp(1, 4),
         // The domUs' scratch and results images, sparse, with room to spare.
-        disk_gib: (domus * (scratch_gib + 1) + data_gib + 4).max(8),
+        disk_gib: (domus * (scratch_gib + 1) + 4).max(8),
         dom0_timeout: std::time::Duration::from_secs(900),
         run_timeout: std::time::Duration::from_secs(6 * 3600),
         run_args,
+        data_disk,
     })
 }
 

@@ -77,7 +77,16 @@ pub struct LabSettings {
     pub run_timeout: Duration,
     /// Arguments of `collect run` inside dom0.
     pub run_args: Vec<String>,
+    /// The guests' data disk image, attached to the lab machine read-only
+    /// so dom0 serves it to domUs from a block device of its own (qdisk
+    /// cannot open images on 9p, and copying it took minutes).
+    pub data_disk: Option<PathBuf>,
 }
+
+/// Serial of the lab machine's copy-free data disk.
+pub const DATA_DISK_SERIAL: &str = "benchvm-labdata";
+/// Environment variable telling dom0's collect which image that disk holds.
+pub const DATA_DISK_ENV: &str = "BENCHVM_LAB_DATA_DISK";
 
 /// A finished lab run.
 #[derive(Debug, Clone)]
@@ -135,6 +144,17 @@ fn qemu_argv(
         "-device",
         "virtio-blk-pci,drive=labdisk,serial=benchvm-labdisk",
     ]);
+    if let Some(data) = &s.data_disk {
+        push(&[
+            "-drive",
+            &format!(
+                "file={},format=raw,if=none,id=labdata,readonly=on",
+                data.display()
+            ),
+            "-device",
+            &format!("virtio-blk-pci,drive=labdata,serial={DATA_DISK_SERIAL}"),
+        ]);
+    }
     a
 }
 
@@ -175,13 +195,16 @@ fn lab_script(
 
 /// Test hooks of the platforms that dom0's collect gets from this one's
 /// environment.
-fn forwarded_env() -> Vec<(String, String)> {
+fn forwarded_env(s: &LabSettings) -> Vec<(String, String)> {
     let mut env: Vec<(String, String)> = [crate::platform::CRASH_GUEST_ENV]
         .iter()
         .filter_map(|k| Some(((*k).to_owned(), std::env::var(k).ok()?)))
         .collect();
     // dom0's collect reports each finished run on the console.
     env.push((crate::progress::LINES_ENV.to_owned(), "1".to_owned()));
+    if let Some(data) = &s.data_disk {
+        env.push((DATA_DISK_ENV.to_owned(), data.display().to_string()));
+    }
     env
 }
 
@@ -246,7 +269,7 @@ pub fn run(s: &LabSettings, progress: Option<&Progress>) -> Result<LabResult> {
         &cwd,
         &s.cache,
         &format!("{host}-xenlab"),
-        &forwarded_env(),
+        &forwarded_env(s),
         &s.run_args,
     );
     fs::write(share.join("lab.sh"), &script)?;
@@ -487,6 +510,7 @@ mod tests {
             dom0_timeout: Duration::from_secs(1),
             run_timeout: Duration::from_secs(1),
             run_args: Vec::new(),
+            data_disk: Some("/c/data-disks/data-0123.img".into()),
         };
         let argv = qemu_argv(
             &s,
@@ -507,5 +531,11 @@ mod tests {
             "/k/vmlinuz console=hvc0 panic=-1 quiet benchvm.lab=qemu-tcg,/c/dom0.cpio"
         );
         assert!(after("-append").starts_with("dom0_mem=1024M,max:1024M console=com1"));
+        // The data disk reaches dom0 as a read-only block device.
+        let line = argv.join(" ");
+        assert!(line.contains(
+            "-drive file=/c/data-disks/data-0123.img,format=raw,if=none,id=labdata,readonly=on \
+             -device virtio-blk-pci,drive=labdata,serial=benchvm-labdata"
+        ));
     }
 }
