@@ -244,14 +244,14 @@ impl Progress {
         let mut out = String::from("where the time went (wall clock):\n");
         for ((what, pillar), t) in &s.spent {
             out.push_str(&format!(
-                "  {:<10} {:<14} {:>6.0} s  {:>5.1}%\n",
+                "  {:<10} {:<20} {:>6.0} s  {:>5.1}%\n",
                 what,
                 pillar,
                 t,
                 100.0 * t / total.max(f64::MIN_POSITIVE)
             ));
         }
-        out.push_str(&format!("  {:<25} {:>6.0} s\n", "total", total));
+        out.push_str(&format!("  {:<31} {:>6.0} s\n", "total", total));
         out
     }
 }

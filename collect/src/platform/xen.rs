@@ -37,6 +37,7 @@ use crate::runfolder::RunFolder;
 use crate::suite::GuestSize;
 use crate::workload::{StepContext, Steps};
 use crate::xen::config::{Disk, GuestType, XlConfig};
+use crate::xen::data_disk::DataDevice;
 use crate::xen::domain::{self, Domain};
 use crate::xen::{xl, LAB_FLAG};
 
@@ -97,8 +98,8 @@ pub struct Xen {
     view: RootView,
     /// Folder in dom0's root file system for the agent and jobs.
     shared: PathBuf,
-    /// The data disk image as qdisk can open it (on dom0-local storage).
-    data_disk: Option<PathBuf>,
+    /// The data disk as a block device of dom0's, for blkback.
+    data_disk: Option<DataDevice>,
 }
 
 /// A non-recursive bind mount of `/`, unmounted on drop.
@@ -259,9 +260,10 @@ impl Xen {
         );
         let data_disk = match &s.data_disk {
             Some(image) => {
-                let local = dom0_local(image, &s.work)?;
+                let device = DataDevice::attach(image, &s.work)?;
                 facts.insert("data_disk".into(), super::qemu::data_disk_fact(image));
-                Some(local)
+                facts.insert("data_disk_device".into(), device.describe());
+                Some(device)
             }
             None => None,
         };
@@ -480,18 +482,21 @@ impl Xen {
                 vdev: "xvdb".into(),
                 target: scratch.to_path_buf(),
                 readonly: false,
+                script: None,
             },
             Disk {
                 vdev: "xvdc".into(),
                 target: results.to_path_buf(),
                 readonly: false,
+                script: None,
             },
         ];
-        if let Some(image) = &self.data_disk {
+        if let Some(device) = &self.data_disk {
             cfg.disks.push(Disk {
                 vdev: "xvdd".into(),
-                target: image.clone(),
+                target: device.path().to_path_buf(),
                 readonly: true,
+                script: Some(device.script().to_path_buf()),
             });
             cfg = cfg.kernel_arg("benchvm.data", "/dev/xvdd");
         }
@@ -575,58 +580,6 @@ impl Platform for Xen {
     ) -> Result<Vec<RunOutcome>> {
         self.parallel(run, Some(parallel::Networked { stressed, host }))
     }
-}
-
-/// `image` where qdisk can open it: in place on a local file system, else
-/// (9p or an overlay, as in the Xen lab's dom0) copied, sparse, into `work`.
-fn dom0_local(image: &Path, work: &Path) -> Result<PathBuf> {
-    /// statfs(2) magic numbers of the file systems qdisk cannot serve from.
-    const V9FS_MAGIC: i64 = 0x0102_1997;
-    const OVERLAYFS_MAGIC: i64 = 0x794c_7630;
-    let kind = nix::sys::statfs::statfs(image)
-        .map(|s| s.filesystem_type().0 as i64)
-        .with_context(|| format!("statfs {}", image.display()))?;
-    if kind != V9FS_MAGIC && kind != OVERLAYFS_MAGIC {
-        return Ok(image.to_path_buf());
-    }
-    // The Xen lab attaches the image to its machine: serve that disk.
-    if std::env::var_os(crate::xen::lab::DATA_DISK_ENV).as_deref() == Some(image.as_os_str()) {
-        if let Some(dev) = block_device_with_serial(crate::xen::lab::DATA_DISK_SERIAL) {
-            log::info!("data disk {} is the lab's disk {}", image.display(), dev.display());
-            return Ok(dev);
-        }
-        log::warn!("the lab's data disk is not among dom0's block devices; copying the image");
-    }
-    let local = work.join("data-disk.img");
-    let started = std::time::Instant::now();
-    let out = std::process::Command::new("cp")
-        .arg("--sparse=always")
-        .arg(image)
-        .arg(&local)
-        .output()
-        .context("running cp")?;
-    if !out.status.success() {
-        bail!(
-            "copying the data disk {} to {}: {}",
-            image.display(),
-            local.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-    }
-    log::info!(
-        "data disk copied to dom0-local {} in {:.0} s (qdisk cannot open it on 9p)",
-        local.display(),
-        started.elapsed().as_secs_f64()
-    );
-    Ok(local)
-}
-
-/// `/dev/vdX` of the virtio disk with `serial`, if any.
-fn block_device_with_serial(serial: &str) -> Option<PathBuf> {
-    fs::read_dir("/sys/block").ok()?.filter_map(Result::ok).find_map(|e| {
-        let found = fs::read_to_string(e.path().join("serial")).ok()?;
-        (found.trim() == serial).then(|| Path::new("/dev").join(e.file_name()))
-    })
 }
 
 /// `xl create`, tried again when it fails: a domain that was not created

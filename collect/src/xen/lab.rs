@@ -55,6 +55,13 @@ const FAILED: &str = "BENCHVM-LAB-FAILED";
 /// Where dom0 sees the share and its local disk.
 const SHARE_IN_DOM0: &str = "/lab-out";
 const DISK_IN_DOM0: &str = "/var/lib/benchvm";
+/// The lab machine's CPU: `max` kills dom0 at its first instructions
+/// (recipe), so `qemu64` with SVM. Without nested paging Xen has no HAP,
+/// and Debian's Xen no shadow paging, so HVM and PVH domUs cannot start
+/// here ("neither hap nor shadow paging available"); with `+npt` Xen
+/// finds HAP but the PV dom0 dies at its start (both seen): the lab runs
+/// PV domUs only.
+const LAB_CPU: &str = "qemu64,+svm";
 /// The marker telling the xen platform its host is emulated.
 const LAB_KIND: &str = "qemu-tcg";
 
@@ -119,7 +126,7 @@ fn qemu_argv(
     );
     let mut a: Vec<String> = Vec::new();
     let mut push = |parts: &[&str]| a.extend(parts.iter().map(|p| (*p).to_owned()));
-    push(&[QEMU, "-accel", "tcg", "-cpu", "qemu64,+svm"]);
+    push(&[QEMU, "-accel", "tcg", "-cpu", LAB_CPU]);
     push(&["-m", &s.memory_mib.to_string(), "-smp", &s.cpus.to_string()]);
     push(&["-display", "none", "-serial", "stdio", "-monitor", "none"]);
     push(&["-no-reboot", "-kernel", &xen.to_string_lossy()]);

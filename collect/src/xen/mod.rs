@@ -5,6 +5,7 @@
 //! - [`xl`]: the `xl` commands collect runs (info, dmesg, create, destroy);
 //! - [`domain`]: a running domU as a [`crate::guest::session::GuestProcess`],
 //!   its console followed through xenconsoled's log file;
+//! - [`data_disk`]: the guests' read-only data disk as a block device of dom0;
 //! - [`host`]: whether this host is a Xen dom0;
 //! - [`vif`]: the hotplug script that puts an isolation domU's vif on the
 //!   bridge of the run's own network namespace in dom0;
@@ -12,6 +13,7 @@
 //!   QEMU TCG (../shared/recipes/xen-in-qemu.md), running collect in dom0.
 
 pub mod config;
+pub mod data_disk;
 pub mod domain;
 pub mod host;
 pub mod lab;
