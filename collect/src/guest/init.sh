@@ -9,6 +9,8 @@
 #   benchvm.p9=xen      the host root comes over Xen 9pfs (trans=xen), not virtio
 #   benchvm.scratch=DEV benchvm.results=DEV  the disks' /dev nodes, for disks
 #                       without a serial (Xen PV blkfront); default: by serial
+#   benchvm.formatted=1 the scratch disk holds a fresh ext4 made by the host
+#                       (collect/src/guest/scratch.rs); otherwise it is formatted here
 #   benchvm.data=DEV    the read-only data disk's /dev node (default: by serial
 #                       benchvm-data, if there is one); its folders are bound
 #                       over the host paths its .benchvm-binds file names
@@ -16,7 +18,11 @@
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export HOME=/root
 
-say() { echo "benchvm-init: $*"; }
+# Each line says the guest's uptime, so a console shows where boot time went.
+say() {
+    read -r up _ </proc/uptime 2>/dev/null
+    echo "benchvm-init: [${up:-?}] $*"
+}
 die() {
     echo "BENCHVM-INIT-FAILED: $*"
     sync
@@ -48,7 +54,7 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 
-AGENT= JOB= PROBE= P9=virtio SCRATCH= RESULTS= DATA=
+AGENT= JOB= PROBE= P9=virtio SCRATCH= RESULTS= DATA= FORMATTED=
 for w in $(cat /proc/cmdline); do
     case "$w" in
     benchvm.agent=*) AGENT="${w#*=}" ;;
@@ -58,6 +64,7 @@ for w in $(cat /proc/cmdline); do
     benchvm.scratch=*) SCRATCH="${w#*=}" ;;
     benchvm.results=*) RESULTS="${w#*=}" ;;
     benchvm.data=*) DATA="${w#*=}" ;;
+    benchvm.formatted=*) FORMATTED="${w#*=}" ;;
     esac
 done
 [ -n "$AGENT" ] || die "no benchvm.agent= on the kernel command line"
@@ -71,6 +78,7 @@ case "$P9" in
 xen) P9OPTS=trans=xen,version=9p2000.L,ro,cache=loose ;;
 *) P9OPTS=trans=virtio,version=9p2000.L,ro,msize=262144,cache=loose ;;
 esac
+say "modules loaded; mounting the host root ($P9)"
 wait_for 30 mount -t 9p -o "$P9OPTS" hostroot /newroot ||
     die "cannot mount the host root (9p tag hostroot)"
 mount -t tmpfs -o mode=0755 tmpfs /ovl
@@ -99,11 +107,14 @@ else
     SCRATCH=$(disk benchvm-scratch)
     RESULTS=$(disk benchvm-results)
 fi
-# The host's mkfs.ext4, from inside its root. Inode tables and journal are
-# written now, so no lazy-init thread writes during disk workloads.
-chroot /merged mkfs.ext4 -q -F -L benchvm-scratch \
-    -E lazy_itable_init=0,lazy_journal_init=0,nodiscard "$SCRATCH" ||
-    die "mkfs.ext4 $SCRATCH failed"
+if [ "$FORMATTED" != 1 ]; then
+    # The host's mkfs.ext4, from inside its root, as the host makes the
+    # template (collect/src/guest/scratch.rs).
+    say "formatting the scratch disk $SCRATCH"
+    chroot /merged mkfs.ext4 -q -F -L benchvm-scratch \
+        -E lazy_itable_init=0,lazy_journal_init=1,nodiscard "$SCRATCH" ||
+        die "mkfs.ext4 $SCRATCH failed"
+fi
 mkdir -p /merged/mnt/benchvm-scratch
 mount -t ext4 "$SCRATCH" /merged/mnt/benchvm-scratch || die "cannot mount the scratch disk"
 
@@ -124,6 +135,7 @@ if [ -n "$DATA" ]; then
     say "data disk $DATA: $n folders bound"
 fi
 
+say "starting the agent"
 chroot /merged "$AGENT" guest-agent --job "$JOB" --results "$RESULTS" \
     --scratch /mnt/benchvm-scratch
 say "agent exited with status $?"

@@ -30,6 +30,7 @@ pub mod kernel;
 pub mod modules;
 pub mod qemu;
 pub mod results;
+pub mod scratch;
 pub mod session;
 
 /// Where the init mounts the scratch disk inside the guest.

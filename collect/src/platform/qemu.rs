@@ -21,12 +21,12 @@ use serde::Serialize;
 
 use super::{steps, ParallelRequest, Platform, RunOutcome, RunRequest};
 use crate::guest::agent::Job;
-use crate::guest::data_disk;
 use crate::guest::drive::{self, Report};
 use crate::guest::initramfs::{self, Initramfs};
 use crate::guest::kernel::{self, GuestKernel};
 use crate::guest::qemu::{self, Accel, Drive, QemuCommand};
 use crate::guest::SCRATCH_MOUNT;
+use crate::guest::{data_disk, scratch};
 use crate::runfolder::RunFolder;
 use crate::suite::GuestSize;
 use crate::workload::{StepContext, Steps};
@@ -306,7 +306,8 @@ impl Qemu {
             .memory_mib(self.s.guest.memory_mib)
             .vcpus(self.s.guest.vcpus)
             .host_root()
-            .kernel_arg("benchvm.agent", &self.s.agent.to_string_lossy());
+            .kernel_arg("benchvm.agent", &self.s.agent.to_string_lossy())
+            .kernel_arg(scratch::FORMATTED_ARG.0, scratch::FORMATTED_ARG.1);
         match &self.s.data_disk {
             Some(image) => cmd.drive(Drive {
                 id: "data".into(),

@@ -317,7 +317,7 @@ impl Xen {
         let cfg_path = work.join(format!("{tag}.cfg"));
         let console = self.console_path(&tag)?;
         let xl_log = work.join(format!("{tag}-xl.log"));
-        qemu::sparse_file(&scratch, u64::from(self.s.guest.scratch_gib) << 30)?;
+        crate::guest::scratch::fresh(&scratch, self.s.guest.scratch_gib)?;
         qemu::sparse_file(&results, RESULTS_DISK_BYTES)?;
         // Test hook, as for kvm: BENCHVM_TEST_CRASH_GUEST=<i> makes the
         // i-th domain panic in its first run (recorded in its job).
@@ -473,6 +473,10 @@ impl Xen {
         .kernel_arg("benchvm.job", &job_path.to_string_lossy())
         .kernel_arg("benchvm.p9", "xen")
         .kernel_arg("benchvm.scratch", "/dev/xvdb")
+        .kernel_arg(
+            crate::guest::scratch::FORMATTED_ARG.0,
+            crate::guest::scratch::FORMATTED_ARG.1,
+        )
         .kernel_arg("benchvm.results", "/dev/xvdc");
         cfg.memory_mib = memory_mib;
         cfg.vcpus = self.s.guest.vcpus;

@@ -422,7 +422,7 @@ mod tests {
     fn shipped_suites_carry_the_scalability_experiment_at_their_size() {
         for (name, ns) in [
             ("smoke", &[1, 2][..]),
-            ("quick", &[1, 2, 4][..]),
+            ("quick", &[1, 2][..]),
             ("paper", &[1, 2, 4, 8, 16, 30][..]),
         ] {
             let s = shipped(name).scalability.expect(name);
@@ -434,7 +434,7 @@ mod tests {
 
     #[test]
     fn shipped_suites_carry_the_isolation_experiment_at_their_size() {
-        for (name, guests, reps) in [("smoke", 2, 1), ("quick", 4, 1), ("paper", 4, 3)] {
+        for (name, guests, reps) in [("smoke", 2, 1), ("quick", 2, 1), ("paper", 4, 3)] {
             let s = shipped(name).isolation.expect(name);
             assert_eq!((s.guests, s.repetitions), (guests, reps), "{name}");
             assert_eq!(

@@ -179,7 +179,7 @@ impl Qemu {
                 cleanup_s: self.timeouts.cleanup.as_secs(),
             },
         };
-        qemu::sparse_file(&g.scratch, u64::from(self.s.guest.scratch_gib) << 30)?;
+        crate::guest::scratch::fresh(&g.scratch, self.s.guest.scratch_gib)?;
         qemu::sparse_file(&g.results, RESULTS_DISK_BYTES)?;
         let job = group::guest_job(run, i, steps, crash, g.job.cleanup_s);
         let job_bytes = serde_json::to_vec_pretty(&job)?;

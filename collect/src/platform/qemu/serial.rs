@@ -108,7 +108,7 @@ impl Qemu {
         let job_path = work.join(format!("{tag}-job.json"));
         let console = work.join(format!("{tag}-console.log"));
         let qemu_log = work.join(format!("{tag}-qemu.log"));
-        qemu::sparse_file(&scratch, u64::from(self.s.guest.scratch_gib) << 30)?;
+        crate::guest::scratch::fresh(&scratch, self.s.guest.scratch_gib)?;
         qemu::sparse_file(&results, RESULTS_DISK_BYTES)?;
         let job = Job {
             runs: batch
