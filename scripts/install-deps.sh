@@ -46,6 +46,8 @@ PACKAGES=(
     # read with pdftotext (poppler-utils)
     texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended
     texlive-publishers poppler-utils
+    # collect import tests: real hyperfine --export-json output (fio is above)
+    hyperfine
 )
 
 # The QEMU family: binary packages of the source package qemu that benchvm

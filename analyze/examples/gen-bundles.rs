@@ -27,12 +27,12 @@ const XEN: Platform = ("xen", "xen-pvh", false);
 
 /// (workload, metric, unit, typical value) of the overall experiment.
 const MEASURES: &[(&str, &str, Unit, f64)] = &[
-    ("cpu", "events_per_sec", Unit::EventsPerSecond, 1650.0),
-    ("cpu", "latency_avg", Unit::Milliseconds, 0.61),
-    ("kernel-compile", "wall_time", Unit::Seconds, 412.0),
-    ("disk-write", "bandwidth", Unit::MegabytesPerSecond, 480.0),
-    ("disk-read", "bandwidth", Unit::MegabytesPerSecond, 910.0),
-    ("web", "good_rate", Unit::RequestsPerSecond, 5200.0),
+    ("cpu", "events_per_sec", Unit::EVENTS_PER_SECOND, 1650.0),
+    ("cpu", "latency_avg", Unit::MILLISECONDS, 0.61),
+    ("kernel-compile", "wall_time", Unit::SECONDS, 412.0),
+    ("disk-write", "bandwidth", Unit::MEGABYTES_PER_SECOND, 480.0),
+    ("disk-read", "bandwidth", Unit::MEGABYTES_PER_SECOND, 910.0),
+    ("web", "good_rate", Unit::REQUESTS_PER_SECOND, 5200.0),
 ];
 const HOSTS: &[(&str, &str, &str)] = &[
     ("lab-01", "AMD EPYC 7B13", "6.1.0-28-amd64"),
@@ -102,7 +102,7 @@ fn factor(p: Platform) -> f64 {
     }
 }
 
-fn value(rng: &mut Rng, base: f64, p: Platform, unit: Unit) -> f64 {
+fn value(rng: &mut Rng, base: f64, p: Platform, unit: &Unit) -> f64 {
     let f = factor(p);
     let mean = if unit.is_duration() {
         base / f
@@ -121,14 +121,14 @@ fn bundle_rows(rng: &mut Rng, wanted: usize) -> Vec<MetricRow> {
     while rows.len() < wanted {
         rep += 1;
         for p in [NATIVE, KVM, XEN] {
-            for &(workload, metric, unit, base) in MEASURES {
+            for (workload, metric, unit, base) in MEASURES {
                 rows.push(common::row(
                     p,
                     workload,
                     metric,
-                    unit,
+                    unit.clone(),
                     rep,
-                    Some(value(rng, base, p, unit)),
+                    Some(value(rng, *base, p, unit)),
                 ));
             }
             if p.0 == "native" {
@@ -136,13 +136,24 @@ fn bundle_rows(rng: &mut Rng, wanted: usize) -> Vec<MetricRow> {
             }
             for n in [2u32, 4] {
                 for guest in 1..=n {
-                    let mut r =
-                        common::row(p, "cpu", "events_per_sec", Unit::EventsPerSecond, rep, None);
+                    let mut r = common::row(
+                        p,
+                        "cpu",
+                        "events_per_sec",
+                        Unit::EVENTS_PER_SECOND,
+                        rep,
+                        None,
+                    );
                     r.experiment = "scalability".into();
                     r.guest = Some(guest);
                     r.n_guests = Some(n);
                     r.status = benchvm_format::metrics::Status::Ok;
-                    r.value = Some(value(rng, 1650.0 / f64::from(n), p, Unit::EventsPerSecond));
+                    r.value = Some(value(
+                        rng,
+                        1650.0 / f64::from(n),
+                        p,
+                        &Unit::EVENTS_PER_SECOND,
+                    ));
                     r.run = format!(
                         "runs/{}/scalability/cpu-{n}/rep-{rep:02}/guest-{guest}",
                         p.0
@@ -153,14 +164,14 @@ fn bundle_rows(rng: &mut Rng, wanted: usize) -> Vec<MetricRow> {
             for &stressor in STRESSORS {
                 for (guest, role) in [(1, Role::Normal), (2, Role::Stressed)] {
                     let mut r =
-                        common::row(p, "web", "good_rate", Unit::RequestsPerSecond, rep, None);
+                        common::row(p, "web", "good_rate", Unit::REQUESTS_PER_SECOND, rep, None);
                     r.experiment = "isolation".into();
                     r.guest = Some(guest);
                     r.n_guests = Some(2);
                     r.stressor = Some(stressor.into());
                     r.role = Some(role);
                     r.status = benchvm_format::metrics::Status::Ok;
-                    r.value = Some(value(rng, 5200.0, p, Unit::RequestsPerSecond));
+                    r.value = Some(value(rng, 5200.0, p, &Unit::REQUESTS_PER_SECOND));
                     r.run = format!(
                         "runs/{}/isolation/{stressor}/rep-{rep:02}/guest-{guest}",
                         p.0

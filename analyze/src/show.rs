@@ -56,10 +56,20 @@ pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
     collect::outln!();
     collect::outln!("environment:");
     let facts = [
-        ("cpu", format!("{} ({} CPUs)", s.cpu_model, s.cpus)),
-        ("memory", format!("{} MiB", s.mem_total_kib / 1024)),
-        ("kernel", s.kernel.clone()),
-        ("os", s.os.clone()),
+        (
+            "cpu",
+            format!(
+                "{} ({} CPUs)",
+                known(s.cpu_model.clone()),
+                known(s.cpus.map(|n| n.to_string()))
+            ),
+        ),
+        (
+            "memory",
+            known(s.mem_total_kib.map(|k| format!("{} MiB", k / 1024))),
+        ),
+        ("kernel", known(s.kernel.clone())),
+        ("os", known(s.os.clone())),
         (
             "governor",
             s.governor.clone().unwrap_or_else(|| "none".into()),
@@ -87,4 +97,9 @@ pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A fact, or "unknown" when the bundle's source did not state it.
+fn known(fact: Option<String>) -> String {
+    fact.unwrap_or_else(|| "unknown".into())
 }

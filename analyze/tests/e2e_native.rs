@@ -92,7 +92,7 @@ fn smoke_suite_natively_gives_a_bundle_that_verifies_and_reports() {
     assert!(manifest.files.iter().any(|f| f
         .path
         .starts_with("runs/native/overall/cpu/rep-01/stdout.log")));
-    assert!(!loaded.summary.kernel.is_empty() && loaded.summary.cpus > 0);
+    assert!(loaded.summary.kernel.is_some() && loaded.summary.cpus > Some(0));
 
     // Packing the kept run folder again gives the very same bytes.
     let run_dir = std::fs::read_dir(tmp.path().join("work"))

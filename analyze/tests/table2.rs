@@ -45,7 +45,7 @@ fn isolation_row(p: Platform, stressor: &str, rep: u32, guest: u32, fare: Fare) 
         experiment: "isolation".into(),
         workload: "web".into(),
         metric: "good_rate".into(),
-        unit: Unit::Percent,
+        unit: Unit::PERCENT,
         direction: Direction::Higher,
         repetition: rep,
         guest: Some(guest),

@@ -226,9 +226,9 @@ fn write(root: &Path, rel: &str, bytes: &[u8]) {
 
 fn row(run: &str, platform: &str, workload: &str, rep: u32, value: f64) -> MetricRow {
     let (metric, unit, direction) = match workload {
-        "cpu" => ("events_per_sec", Unit::EventsPerSecond, Direction::Higher),
-        "kernel-compile" => ("wall_time", Unit::Seconds, Direction::Lower),
-        _ => ("bandwidth", Unit::MegabytesPerSecond, Direction::Higher),
+        "cpu" => ("events_per_sec", Unit::EVENTS_PER_SECOND, Direction::Higher),
+        "kernel-compile" => ("wall_time", Unit::SECONDS, Direction::Lower),
+        _ => ("bandwidth", Unit::MEGABYTES_PER_SECOND, Direction::Higher),
     };
     MetricRow {
         platform: platform.into(),

@@ -195,6 +195,14 @@ pub enum PackError {
     Metrics { path: PathBuf, error: MetricsError },
     #[error("{}: {error} (the file changed while it was packed?)", path.display())]
     Changed { path: PathBuf, error: io::Error },
+    #[error(transparent)]
+    Limit(crate::limits::LimitError),
+}
+
+impl From<crate::limits::LimitError> for PackError {
+    fn from(e: crate::limits::LimitError) -> Self {
+        PackError::Limit(e)
+    }
 }
 
 impl PackError {

@@ -16,13 +16,16 @@ pub mod env;
 pub mod error;
 pub mod frame;
 pub mod input;
+pub mod limits;
 pub mod manifest;
 pub mod metrics;
 pub mod path;
 pub mod read;
 pub mod rundir;
 pub mod sign;
+pub mod stressor;
 pub mod table;
+pub mod unit;
 pub mod ustar;
 pub mod write;
 

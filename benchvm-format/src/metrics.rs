@@ -36,46 +36,7 @@ pub enum Role {
     Normal,
 }
 
-/// Units a value may carry. Anything else is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Unit {
-    #[serde(rename = "s")]
-    Seconds,
-    #[serde(rename = "ms")]
-    Milliseconds,
-    #[serde(rename = "events/s")]
-    EventsPerSecond,
-    #[serde(rename = "MB/s")]
-    MegabytesPerSecond,
-    #[serde(rename = "req/s")]
-    RequestsPerSecond,
-    #[serde(rename = "%")]
-    Percent,
-    #[serde(rename = "count")]
-    Count,
-    #[serde(rename = "bytes")]
-    Bytes,
-}
-
-impl Unit {
-    /// Units that measure time, whose values can never be negative.
-    pub fn is_duration(self) -> bool {
-        matches!(self, Unit::Seconds | Unit::Milliseconds)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Unit::Seconds => "s",
-            Unit::Milliseconds => "ms",
-            Unit::EventsPerSecond => "events/s",
-            Unit::MegabytesPerSecond => "MB/s",
-            Unit::RequestsPerSecond => "req/s",
-            Unit::Percent => "%",
-            Unit::Count => "count",
-            Unit::Bytes => "bytes",
-        }
-    }
-}
+pub use crate::unit::Unit;
 
 /// One measured value and everything needed to place it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,8 +98,8 @@ impl MetricRow {
             (Status::Ok, Some(v)) if !v.is_finite() => {
                 return Err(format!("value {v} is not a finite number"));
             }
-            (Status::Ok, Some(v)) if self.unit.is_duration() && v < 0.0 => {
-                return Err(format!("negative duration {v} {}", self.unit.as_str()));
+            (Status::Ok, Some(v)) if v < 0.0 && self.unit.is_duration() => {
+                return Err(format!("negative duration {v} {}", self.unit));
             }
             (Status::Failed | Status::Dnr, Some(_)) => {
                 return Err("a failed or dnr row has no value (null)".into());
@@ -179,6 +140,15 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<MetricRow>, MetricsError> {
     text.lines()
         .enumerate()
         .map(|(i, line)| {
+            if i >= crate::limits::MAX_ROWS {
+                return Err(MetricsError {
+                    line: i + 1,
+                    reason: format!(
+                        "more than {} rows, the limit (SPEC.md §9.2)",
+                        crate::limits::MAX_ROWS
+                    ),
+                });
+            }
             let fail = |reason: String| MetricsError {
                 line: i + 1,
                 reason,
@@ -240,7 +210,7 @@ mod tests {
             experiment: "overall".into(),
             workload: "cpu".into(),
             metric: "events_per_sec".into(),
-            unit: Unit::EventsPerSecond,
+            unit: Unit::EVENTS_PER_SECOND,
             direction: Direction::Higher,
             repetition: 1,
             guest: None,
@@ -269,8 +239,12 @@ mod tests {
             (good.replace("1661.25", "NaN"), "expected value"),
             (good.replace("1661.25", "1e999"), "out of range"),
             (
-                good.replace("\"events/s\"", "\"furlongs\""),
-                "unknown variant `furlongs`",
+                good.replace("\"events/s\"", "\"Events Per Second\""),
+                "is written \"events/s\" in a bundle",
+            ),
+            (
+                good.replace("\"events/s\"", "\"events\\ts\""),
+                "control or invisible character",
             ),
             (good.replace("\"ok\"", "\"meh\""), "unknown variant `meh`"),
             (good.replace("1661.25", "null"), "status ok needs a value"),

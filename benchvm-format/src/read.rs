@@ -41,12 +41,14 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
+        // The limits table every writer checks too (SPEC.md §9.2).
+        use crate::limits;
         Limits {
-            max_manifest: 32 << 20,
-            max_entries: 100_000,
+            max_manifest: limits::MAX_MANIFEST_BYTES,
+            max_entries: limits::MAX_ENTRIES,
             max_decoded: None,
-            window_log_max: 27,
-            max_kept: 256 << 20,
+            window_log_max: limits::WINDOW_LOG_MAX,
+            max_kept: limits::MAX_KEPT_BYTES,
         }
     }
 }
@@ -54,7 +56,7 @@ impl Default for Limits {
 impl Limits {
     fn decoded_cap(&self, compressed: u64) -> u64 {
         self.max_decoded
-            .unwrap_or_else(|| (512u64 << 20).max(compressed.saturating_mul(20)))
+            .unwrap_or_else(|| crate::limits::decoded_cap(compressed))
     }
 }
 
@@ -405,6 +407,15 @@ fn read_entries(
         // (SPEC.md §9.8), so it is held in memory either way.
         let holding = keeping || entry == METRICS_PATH;
         if holding {
+            if size > crate::limits::MAX_LOADED_BYTES {
+                return Err(BundleError::Content {
+                    entry,
+                    reason: format!(
+                        "{size} bytes, over the limit of {} for an entry loaded whole",
+                        crate::limits::MAX_LOADED_BYTES
+                    ),
+                });
+            }
             kept_bytes += size;
             if kept_bytes > limits.max_kept {
                 return Err(BundleError::Content {

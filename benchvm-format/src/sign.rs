@@ -40,6 +40,16 @@ pub enum SignError {
     Mismatch,
     #[error("signature's trusted comment names bundle {named}, this bundle is {actual}")]
     OtherBundle { named: String, actual: String },
+    #[error("a signature of {0} bytes, over the limit of {max} (SPEC.md §9.2)", max = crate::limits::MAX_SIGNATURE_BYTES)]
+    TooLarge(usize),
+}
+
+/// Refuses a signature over the limits table's size.
+fn within_limit(signature: &str) -> Result<(), SignError> {
+    if signature.len() as u64 > crate::limits::MAX_SIGNATURE_BYTES {
+        return Err(SignError::TooLarge(signature.len()));
+    }
+    Ok(())
 }
 
 /// The signature file of a bundle.
@@ -89,7 +99,9 @@ pub fn sign(manifest_bytes: &[u8], label: &str, secret_key: &str) -> Result<Stri
         Some("signature of a benchvm bundle's manifest.json"),
     )
     .map_err(|e| SignError::SecretKey(e.to_string()))?;
-    Ok(sig.into_string())
+    let text = sig.into_string();
+    within_limit(&text)?;
+    Ok(text)
 }
 
 fn is_public_key(text: &str) -> bool {
@@ -140,6 +152,7 @@ pub fn verify(
     signature: &str,
     public_key: &str,
 ) -> Result<Signed, SignError> {
+    within_limit(signature)?;
     let pk = PublicKeyBox::from_string(public_key)
         .and_then(|b| b.into_public_key())
         .map_err(|e| {

@@ -72,6 +72,7 @@ pub fn plan(meta: RunMeta, mut sources: Vec<Source>) -> Result<Planned, PackErro
     }
     let manifest = Manifest::new(meta, files);
     let manifest_bytes = manifest.to_bytes();
+    crate::limits::check_manifest(manifest_bytes.len(), &manifest.files)?;
     let id = BundleId::of_manifest(&manifest_bytes);
     Ok(Planned {
         manifest,

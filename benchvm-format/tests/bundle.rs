@@ -366,7 +366,7 @@ fn pack_refuses_invalid_metrics_naming_the_line() {
     let run = tmp.path().join("run");
     run_dir(&run);
     let good = std::str::from_utf8(METRICS).unwrap();
-    let bad = good.replace("\"events/s\"", "\"furlongs\"");
+    let bad = good.replace("\"events/s\"", "\"Events Per Second\"");
     write_file(
         &run.join("metrics.ndjson"),
         format!("{good}{bad}").as_bytes(),
@@ -376,7 +376,11 @@ fn pack_refuses_invalid_metrics_naming_the_line() {
         PackError::Metrics { path, error } => {
             assert_eq!(*path, run.join("metrics.ndjson"));
             assert_eq!(error.line, 2);
-            assert!(error.reason.contains("furlongs"), "{}", error.reason);
+            assert!(
+                error.reason.contains("is written \"events/s\""),
+                "{}",
+                error.reason
+            );
         }
         other => panic!("expected PackError::Metrics, got {other:?}"),
     }

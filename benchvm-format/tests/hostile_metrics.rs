@@ -1,5 +1,6 @@
 //! Hostile metrics tables (shared/reliability.md, part A, item 12): NaN,
-//! infinity, negative durations, unknown units and statuses are validation
+//! infinity, negative durations, units that are not printable or not in
+//! their canonical spelling, unknown statuses are validation
 //! errors naming the line, from the parser, the packer and the reader alike;
 //! never a panic, never a silent NaN in a table.
 #![allow(clippy::unwrap_used)]
@@ -43,7 +44,7 @@ const HOSTILE_ROWS: [(&str, &str, &str); 6] = [
     ("81.5", "NaN", "expected value"),
     ("81.5", "1e999", "out of range"),
     ("81.5", "-0.25", "negative duration"),
-    ("\"s\"", "\"fortnights\"", "unknown variant `fortnights`"),
+    ("\"s\"", "\"s\\u0007\"", "control or invisible character"),
     ("\"ok\"", "\"meh\"", "unknown variant `meh`"),
     (
         "\"value\":81.5",
@@ -79,9 +80,21 @@ fn metrics_negative_duration() {
 }
 
 #[test]
-fn metrics_unknown_unit() {
+fn metrics_hostile_unit() {
     let (from, to, reason) = HOSTILE_ROWS[3];
     assert_metrics_refused(&metrics_with(from, to), reason);
+    // Another spelling of a canonical unit is not how a bundle writes it.
+    assert_metrics_refused(
+        &metrics_with("\"s\"", "\"Seconds\""),
+        "is written \"s\" in a bundle",
+    );
+    let long = format!("\"{}\"", "x".repeat(33));
+    assert_metrics_refused(&metrics_with("\"s\"", &long), "at most 32");
+    // Units are an open vocabulary (SPEC.md §7.1): a unit no table knows is
+    // a unit.
+    let open = ROW.replacen("\"s\"", "\"fortnights\"", 1);
+    let rows = metrics::parse(format!("{open}\n").as_bytes()).unwrap();
+    assert_eq!(rows[0].unit.as_str(), "fortnights");
 }
 
 #[test]

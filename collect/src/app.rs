@@ -82,17 +82,26 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
-/// `collect import csv|pts`: [`crate::import::import_files`].
+/// `collect import FORMAT`: [`crate::import::import_files`].
 fn import(command: crate::cli::ImportCommand) -> Result<()> {
     use crate::cli::ImportCommand;
-    use crate::import::Format;
-    let (format, a) = match command {
-        ImportCommand::Csv(a) => (Format::Csv, a),
-        ImportCommand::Pts(a) => (Format::Pts, a),
+    use crate::import::{Format, Options};
+    let (format, source, meta, out, split) = match command {
+        ImportCommand::Pts(a) => (Format::Pts, a.source, a.meta, a.out, a.split),
+        ImportCommand::Csv(a) => (Format::Csv, a.source, Some(a.meta), a.out, false),
+        ImportCommand::Hyperfine(a) => (Format::Hyperfine, a.source, Some(a.meta), a.out, false),
+        ImportCommand::Fio(a) => (Format::Fio, a.source, Some(a.meta), a.out, false),
+        ImportCommand::Pkb(a) => (Format::Pkb, a.source, Some(a.meta), a.out, false),
     };
-    let packed = crate::import::import_files(format, &a.source, &a.meta, &a.out)
-        .with_context(|| format!("importing {}", a.source.display()))?;
-    print_packed(&packed);
+    let imported =
+        crate::import::import_files(format, &source, meta.as_deref(), &out, Options { split })
+            .with_context(|| format!("importing {}", source.display()))?;
+    for i in &imported {
+        for note in &i.notes {
+            crate::errln!("note: {note}");
+        }
+        print_packed(&i.packed);
+    }
     Ok(())
 }
 

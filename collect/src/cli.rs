@@ -114,18 +114,40 @@ pub struct PhaseArgs {
 pub enum ImportCommand {
     /// The CSV long format: one row per value, metrics-table columns.
     Csv(ImportArgs),
-    /// A Phoronix Test Suite result file (composite.xml).
-    Pts(ImportArgs),
+    /// A Phoronix Test Suite result file (composite.xml); --meta optional.
+    Pts(PtsImportArgs),
+    /// hyperfine --export-json output.
+    Hyperfine(ImportArgs),
+    /// fio --output-format=json (or json+) output.
+    Fio(ImportArgs),
+    /// PerfKitBenchmarker samples (--json_path output, one JSON per line).
+    Pkb(ImportArgs),
 }
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// The source file.
     pub source: PathBuf,
-    /// The metadata file (TOML): label, host and platform facts, citation, date.
+    /// The metadata file (TOML): label, date, citation, host and platform facts.
     #[arg(long)]
     pub meta: PathBuf,
     /// Folder the bundle is written to.
+    #[arg(long, default_value = "bundles")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct PtsImportArgs {
+    /// The composite.xml file.
+    pub source: PathBuf,
+    /// Metadata that adds to or overrides what the file says (TOML).
+    #[arg(long)]
+    pub meta: Option<PathBuf>,
+    /// One bundle per <System> (each with its own host facts) instead of
+    /// one bundle with a platform per system.
+    #[arg(long)]
+    pub split: bool,
+    /// Folder the bundles are written to.
     #[arg(long, default_value = "bundles")]
     pub out: PathBuf,
 }

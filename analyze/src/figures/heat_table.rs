@@ -13,7 +13,7 @@ use super::style::{self, Mark};
 use super::{Figure, FigureError};
 
 /// Table 2's rows, in the paper's order (SPEC.md §7 `stressor` values).
-pub const STRESSORS: [&str; 6] = ["memory", "fork", "cpu", "disk", "net-receive", "net-send"];
+pub const STRESSORS: [&str; 6] = benchvm_format::stressor::STRESSORS;
 
 /// Input of a heat table.
 #[derive(Debug, Clone, PartialEq)]

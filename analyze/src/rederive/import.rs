@@ -6,7 +6,7 @@
 
 use anyhow::{bail, Context, Result};
 use benchvm_format::env::{EnvSummary, SUMMARY_PATH};
-use benchvm_format::metrics::{self, MetricRow, Status, METRICS_PATH};
+use benchvm_format::metrics::{self, MetricRow};
 use benchvm_format::Bundle;
 use collect::import::{self, Origin};
 
@@ -29,9 +29,14 @@ pub fn check(bundle: &Bundle) -> Result<Rederived> {
     };
     let origin: Origin = serde_json::from_slice(file(import::ORIGIN_PATH)?)
         .with_context(|| format!("parsing {}", import::ORIGIN_PATH))?;
-    if origin.source != origin.format.source_path() || origin.meta != import::META_PATH {
+    if origin.source != origin.format.source_path()
+        || origin
+            .meta
+            .as_deref()
+            .is_some_and(|m| m != import::META_PATH)
+    {
         bail!(
-            "{}: source {} and meta {} are not where an import of that format keeps them ({} and {})",
+            "{}: source {} and meta {:?} are not where an import of that format keeps them ({} and {})",
             import::ORIGIN_PATH,
             origin.source,
             origin.meta,
@@ -39,15 +44,32 @@ pub fn check(bundle: &Bundle) -> Result<Rederived> {
             import::META_PATH
         );
     }
-    let derived = import::derive(
-        origin.format,
-        (&origin.source, file(&origin.source)?),
-        (import::META_PATH, file(import::META_PATH)?),
-    )
-    .context("the source kept in the bundle does not import")?;
+    let meta = match &origin.meta {
+        Some(path) => Some((import::META_PATH, file(path)?)),
+        None => None,
+    };
+    let mut source = file(&origin.source)?;
+    // The importer's rows are held against the table as they are made.
+    let mut compare = Compare {
+        table: &bundle.metrics,
+        next: 0,
+        source: &origin.source,
+    };
+    let input = import::Input {
+        format: origin.format,
+        source_name: &origin.source,
+        source: &mut source,
+        meta,
+        system: origin.system.as_deref(),
+    };
+    let derived = match import::derive(input, &mut compare) {
+        Ok(d) => d,
+        Err(import::ImportError::Output { reason }) => bail!("{reason}"),
+        Err(e) => return Err(e).context("the source kept in the bundle does not import"),
+    };
     if derived.origin != origin {
         bail!(
-            "{}: differs from what {} gives",
+            "{}: differs from what {} and the source give",
             import::ORIGIN_PATH,
             import::META_PATH
         );
@@ -74,37 +96,55 @@ pub fn check(bundle: &Bundle) -> Result<Rederived> {
     summary.collect_commit = derived.summary.collect_commit.clone();
     if summary != derived.summary {
         bail!(
-            "{SUMMARY_PATH}: differs from the facts of {}",
+            "{SUMMARY_PATH}: differs from the facts of {} and the source",
             import::META_PATH
         );
     }
-    let rows = metrics::parse(file(METRICS_PATH)?)?;
-    for (i, (table, raw)) in rows.iter().zip(&derived.rows).enumerate() {
-        if table != raw {
-            bail!(
+    if bundle.metrics.len() != derived.written.rows {
+        bail!(
+            "metrics.ndjson has {} rows, the source {} gives {}",
+            bundle.metrics.len(),
+            origin.source,
+            derived.written.rows
+        );
+    }
+    Ok(Rederived {
+        rows: derived.written.rows,
+        values: derived.written.ok,
+        imported: true,
+        ..Rederived::default()
+    })
+}
+
+/// The bundle's table, row by row, against the rows the importer makes.
+struct Compare<'a> {
+    table: &'a [MetricRow],
+    next: usize,
+    source: &'a str,
+}
+
+impl import::RowOut for Compare<'_> {
+    fn put(&mut self, raw: &MetricRow) -> Result<(), String> {
+        let i = self.next;
+        self.next += 1;
+        match self.table.get(i) {
+            Some(table) if table == raw => Ok(()),
+            Some(table) => Err(format!(
                 "metrics.ndjson line {} ({}): the table says {}, the source {} gives {}",
                 i + 1,
                 describe(table),
                 claim(table),
-                origin.source,
+                self.source,
                 claim(raw)
-            );
+            )),
+            None => Err(format!(
+                "metrics.ndjson has {} rows, the source {} gives more: {}",
+                self.table.len(),
+                self.source,
+                claim(raw)
+            )),
         }
     }
-    if rows.len() != derived.rows.len() {
-        bail!(
-            "metrics.ndjson has {} rows, the source {} gives {}",
-            rows.len(),
-            origin.source,
-            derived.rows.len()
-        );
-    }
-    Ok(Rederived {
-        rows: rows.len(),
-        values: rows.iter().filter(|r| r.status == Status::Ok).count(),
-        imported: true,
-        ..Rederived::default()
-    })
 }
 
 /// Every field of a row, in words.

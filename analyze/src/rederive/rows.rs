@@ -136,7 +136,7 @@ fn check_unit(
 struct Expected<'a> {
     run: &'a PlannedRun,
     unit: &'a Unit,
-    unit_str: &'static str,
+    unit_str: &'a str,
     direction: Direction,
     value: Option<f64>,
 }

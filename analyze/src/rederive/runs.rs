@@ -226,7 +226,8 @@ fn single(
     check_reason(&path, outcome.status, outcome.reason.as_deref())?;
     let workload = run.workload.spec.workload();
     let defs = workload.metrics();
-    let mut values: Vec<(MetricDef, Option<f64>)> = defs.iter().map(|d| (*d, None)).collect();
+    let mut values: Vec<(MetricDef, Option<f64>)> =
+        defs.iter().map(|d| (d.clone(), None)).collect();
     if outcome.status == Status::Ok {
         host::check_console(files, folder, &host)?;
         let stdout = files

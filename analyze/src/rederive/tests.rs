@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 use benchvm_format::metrics::METRICS_PATH;
 use benchvm_format::write::{plan, Content, Source};
-use collect::import::{self, import_files, Format};
+use collect::import::{self, import_files, Format, Options};
 
 use super::*;
 
@@ -43,23 +43,22 @@ type Forgery = (&'static str, fn(&str) -> String, &'static str);
 #[test]
 fn imported_bundles_are_imported_again() {
     let tmp = tempfile::tempdir().expect("tempdir");
-    let pts = import_files(
-        Format::Pts,
-        &fixture("composite.xml"),
-        &fixture("pts-meta.toml"),
-        tmp.path(),
-    )
-    .expect("pts import");
+    let one = |format, source: &str, meta: &str| {
+        let mut all = import_files(
+            format,
+            &fixture(source),
+            Some(&fixture(meta)),
+            tmp.path(),
+            Options::default(),
+        )
+        .expect("import");
+        all.remove(0).packed
+    };
+    let pts = one(Format::Pts, "composite.xml", "pts-meta.toml");
     let done = check(&pts.path, &Limits::default()).expect("sound");
     assert_eq!((done.imported, done.values), (true, 20));
 
-    let csv = import_files(
-        Format::Csv,
-        &fixture("results.csv"),
-        &fixture("meta.toml"),
-        tmp.path(),
-    )
-    .expect("csv import");
+    let csv = one(Format::Csv, "results.csv", "meta.toml");
     let done = check(&csv.path, &Limits::default()).expect("sound");
     assert_eq!((done.imported, done.values), (true, 11));
     let forged = tmp.path().join("forged.tar.zst");

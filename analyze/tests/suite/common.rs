@@ -70,7 +70,7 @@ pub fn rows(
     values
         .iter()
         .enumerate()
-        .map(|(i, v)| row(p, workload, metric, unit, i as u32 + 1, *v))
+        .map(|(i, v)| row(p, workload, metric, unit.clone(), i as u32 + 1, *v))
         .collect()
 }
 
@@ -78,16 +78,16 @@ pub fn rows(
 pub fn summary(host: &str, cpu: &str, kernel: &str, platforms: &[Platform]) -> EnvSummary {
     let mut s = EnvSummary {
         host: host.into(),
-        kernel: kernel.into(),
-        os: "Debian GNU/Linux 12 (bookworm)".into(),
-        arch: "x86_64".into(),
-        cpu_model: cpu.into(),
-        cpus: 2,
+        kernel: Some(kernel.into()),
+        os: Some("Debian GNU/Linux 12 (bookworm)".into()),
+        arch: Some("x86_64".into()),
+        cpu_model: Some(cpu.into()),
+        cpus: Some(2),
         smt: Some("notsupported".into()),
         microcode: Some("0x1000065".into()),
         governor: None,
-        mem_total_kib: 24_000_000,
-        numa_nodes: 1,
+        mem_total_kib: Some(24_000_000),
+        numa_nodes: Some(1),
         collect_version: "0.1.0".into(),
         ..EnvSummary::default()
     };
@@ -140,7 +140,11 @@ pub fn write_bundle_with(
         label: label.into(),
     };
     let summary_json = serde_json::to_vec_pretty(summary).expect("summary json");
-    let uname = format!("Linux {} {} x86_64\n", summary.host, summary.kernel);
+    let uname = format!(
+        "Linux {} {} x86_64\n",
+        summary.host,
+        summary.kernel.as_deref().unwrap_or_default()
+    );
     let mut sources = extra;
     sources.extend([
         Source {
@@ -169,35 +173,34 @@ pub fn write_bundle_with(
 /// TCG, Xen PV on an emulated host; four workloads, five repetitions, with
 /// one failed run, one outlier, one noisy sample and one tiny sample.
 pub fn three_platform_rows() -> Vec<MetricRow> {
-    use Unit::*;
     let ok = |v: &[f64]| v.iter().map(|&x| Some(x)).collect::<Vec<_>>();
     let mut out = Vec::new();
     out.extend(rows(
         NATIVE,
         "cpu",
         "events_per_sec",
-        EventsPerSecond,
+        Unit::EVENTS_PER_SECOND,
         &ok(&[1000.0, 1010.0, 990.0, 1005.0, 995.0]),
     ));
     out.extend(rows(
         KVM_TCG,
         "cpu",
         "events_per_sec",
-        EventsPerSecond,
+        Unit::EVENTS_PER_SECOND,
         &ok(&[101.0, 99.0, 100.5, 99.5, 100.0]),
     ));
     out.extend(rows(
         XEN_PV,
         "cpu",
         "events_per_sec",
-        EventsPerSecond,
+        Unit::EVENTS_PER_SECOND,
         &ok(&[950.0, 962.0, 941.0, 955.0, 947.0]),
     ));
     out.extend(rows(
         NATIVE,
         "kernel-compile",
         "wall_time",
-        Seconds,
+        Unit::SECONDS,
         &ok(&[60.0, 61.0, 59.5, 60.5, 60.2]),
     ));
     // 95 s is an outlier (MAD rule).
@@ -205,21 +208,21 @@ pub fn three_platform_rows() -> Vec<MetricRow> {
         KVM_TCG,
         "kernel-compile",
         "wall_time",
-        Seconds,
+        Unit::SECONDS,
         &ok(&[600.0, 604.0, 598.0, 602.0, 950.0]),
     ));
     out.extend(rows(
         XEN_PV,
         "kernel-compile",
         "wall_time",
-        Seconds,
+        Unit::SECONDS,
         &ok(&[63.0, 64.0, 62.5, 63.4, 63.1]),
     ));
     out.extend(rows(
         NATIVE,
         "disk-write",
         "bandwidth",
-        MegabytesPerSecond,
+        Unit::MEGABYTES_PER_SECOND,
         &ok(&[500.0, 505.0, 495.0, 502.0, 498.0]),
     ));
     // Noisy: CV well above 5%.
@@ -227,21 +230,21 @@ pub fn three_platform_rows() -> Vec<MetricRow> {
         KVM_TCG,
         "disk-write",
         "bandwidth",
-        MegabytesPerSecond,
+        Unit::MEGABYTES_PER_SECOND,
         &ok(&[80.0, 120.0, 95.0, 60.0, 110.0]),
     ));
     out.extend(rows(
         XEN_PV,
         "disk-write",
         "bandwidth",
-        MegabytesPerSecond,
+        Unit::MEGABYTES_PER_SECOND,
         &ok(&[470.0, 480.0, 465.0, 475.0, 472.0]),
     ));
     out.extend(rows(
         NATIVE,
         "disk-read",
         "bandwidth",
-        MegabytesPerSecond,
+        Unit::MEGABYTES_PER_SECOND,
         &ok(&[900.0, 910.0, 905.0, 895.0, 902.0]),
     ));
     // Two values only.
@@ -249,7 +252,7 @@ pub fn three_platform_rows() -> Vec<MetricRow> {
         KVM_TCG,
         "disk-read",
         "bandwidth",
-        MegabytesPerSecond,
+        Unit::MEGABYTES_PER_SECOND,
         &ok(&[150.0, 155.0]),
     ));
     // One failed run.
@@ -257,7 +260,7 @@ pub fn three_platform_rows() -> Vec<MetricRow> {
         XEN_PV,
         "disk-read",
         "bandwidth",
-        MegabytesPerSecond,
+        Unit::MEGABYTES_PER_SECOND,
         &[Some(850.0), Some(860.0), None, Some(845.0), Some(855.0)],
     ));
     out

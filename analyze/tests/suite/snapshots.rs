@@ -144,7 +144,7 @@ fn scalability_rows(
                 p,
                 "compile",
                 "wall_time",
-                benchvm_format::metrics::Unit::Seconds,
+                benchvm_format::metrics::Unit::SECONDS,
                 1,
                 (!crashed).then(|| base * f64::from(n) + f64::from(g) * 0.25),
             );

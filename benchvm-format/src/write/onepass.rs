@@ -114,6 +114,7 @@ pub fn stage_with_workers(
 
     let manifest = Manifest::new(meta, files);
     let manifest_bytes = manifest.to_bytes();
+    crate::limits::check_manifest(manifest_bytes.len(), &manifest.files)?;
     let id = BundleId::of_manifest(&manifest_bytes);
     let tmp = temp_path(dir, "bundle", &format!("tmp-{serial}"));
     let file = create_new(&tmp)?;
@@ -175,6 +176,17 @@ impl Staged {
         let tmp = self.tmp.clone();
         self.file.sync_all().map_err(PackError::io(&tmp))?;
         let len = self.file.metadata().map_err(PackError::io(&tmp))?.len();
+        // What a reader will decode: every record, padded, and the end marker.
+        let record = |size: u64| ustar::BLOCK as u64 + size + ustar::padding(size) as u64;
+        let content = self
+            .manifest
+            .files
+            .iter()
+            .map(|f| record(f.size))
+            .sum::<u64>()
+            + record(self.manifest_bytes.len() as u64)
+            + 2 * ustar::BLOCK as u64;
+        crate::limits::check_decoded(content, len)?;
         if parent_dir(dest) != self.dir {
             return replace_durably(dest, |mut out| {
                 self.file

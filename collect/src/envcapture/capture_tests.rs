@@ -54,7 +54,7 @@ fn capture_for_real() {
     let uname = run_with_deadline(&["uname", "-r"], Duration::from_secs(10));
     let release = uname.stdout.trim();
     assert!(uname.success() && !release.is_empty());
-    assert_eq!(summary.kernel, release);
+    assert_eq!(summary.kernel.as_deref(), Some(release));
     assert_eq!(
         summary.tools.get("kernel").map(String::as_str),
         Some(release)
@@ -63,10 +63,10 @@ fn capture_for_real() {
         summary.tools.get("missing").map(String::as_str),
         Some("not found")
     );
-    assert!(summary.cpus >= 1);
-    assert!(summary.mem_total_kib > 0);
-    assert!(summary.numa_nodes >= 1);
-    assert!(!summary.arch.is_empty());
+    assert!(summary.cpus >= Some(1));
+    assert!(summary.mem_total_kib > Some(0));
+    assert!(summary.numa_nodes >= Some(1));
+    assert!(summary.arch.is_some());
     assert_eq!(summary.collect_version, "9.9.9");
     assert_eq!(summary.collect_commit.as_deref(), Some("deadbeef"));
     assert!(summary.platforms.is_empty());

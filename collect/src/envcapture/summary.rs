@@ -62,15 +62,13 @@ pub fn build(inputs: &Inputs, collect_version: &str, collect_commit: Option<&str
         .or_else(|| lscpu.online_cpus())
         .or_else(|| lscpu.cpus())
         .or((cpuinfo.processors > 0).then_some(cpuinfo.processors))
-        .or(inputs.parallelism)
-        .unwrap_or(1);
+        .or(inputs.parallelism);
 
     let numa_nodes = u32::try_from(inputs.numa_node_dirs)
         .ok()
         .filter(|n| *n > 0)
         .or_else(|| lscpu.numa_nodes())
-        .unwrap_or(1)
-        .max(1);
+        .filter(|n| *n > 0);
 
     let scratch_fs = inputs
         .df
@@ -80,17 +78,10 @@ pub fn build(inputs: &Inputs, collect_version: &str, collect_commit: Option<&str
 
     EnvSummary {
         host: trimmed(&inputs.hostname).unwrap_or_default(),
-        kernel: trimmed(&inputs.kernel).unwrap_or_default(),
-        os: inputs
-            .os_release
-            .as_deref()
-            .and_then(os_pretty_name)
-            .unwrap_or_default(),
-        arch: trimmed(&inputs.arch).unwrap_or_default(),
-        cpu_model: cpuinfo
-            .model_name
-            .or_else(|| lscpu.model_name())
-            .unwrap_or_default(),
+        kernel: trimmed(&inputs.kernel),
+        os: inputs.os_release.as_deref().and_then(os_pretty_name),
+        arch: trimmed(&inputs.arch),
+        cpu_model: cpuinfo.model_name.or_else(|| lscpu.model_name()),
         cpus,
         sockets: lscpu.sockets(),
         cores_per_socket: lscpu.cores_per_socket(),
@@ -98,18 +89,14 @@ pub fn build(inputs: &Inputs, collect_version: &str, collect_commit: Option<&str
         smt: trimmed(&inputs.smt_control),
         microcode: cpuinfo.microcode,
         governor: trimmed(&inputs.governor),
-        mem_total_kib: inputs
-            .meminfo
-            .as_deref()
-            .and_then(mem_total_kib)
-            .unwrap_or(0),
+        mem_total_kib: inputs.meminfo.as_deref().and_then(mem_total_kib),
         numa_nodes,
         kernel_cmdline: inputs
             .cmdline
             .as_deref()
             .map(str::trim)
-            .unwrap_or_default()
-            .to_string(),
+            .filter(|c| !c.is_empty())
+            .map(str::to_string),
         host_virtualization: host_virtualization(
             inputs.detect_virt.as_deref(),
             inputs.dmi_vendor.as_deref(),
@@ -118,6 +105,8 @@ pub fn build(inputs: &Inputs, collect_version: &str, collect_commit: Option<&str
             lscpu.hypervisor_vendor().as_deref(),
         ),
         vulnerabilities: inputs.vulnerabilities.clone(),
+        mitigations: None,
+        transparent_hugepage: None,
         scratch_fs,
         tools: inputs.tools.clone(),
         collect_version: collect_version.to_string(),
@@ -201,11 +190,11 @@ mod tests {
         };
         let s = build(&inputs, "0.1.0", Some("abc123"));
         assert_eq!(s.host, "vm");
-        assert_eq!(s.kernel, "6.18.44-fc-v657");
-        assert_eq!(s.arch, "x86_64");
-        assert_eq!(s.os, "Debian GNU/Linux 12 (bookworm)");
-        assert_eq!(s.cpu_model, "AMD EPYC");
-        assert_eq!(s.cpus, 2);
+        assert_eq!(s.kernel.as_deref(), Some("6.18.44-fc-v657"));
+        assert_eq!(s.arch.as_deref(), Some("x86_64"));
+        assert_eq!(s.os.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
+        assert_eq!(s.cpu_model.as_deref(), Some("AMD EPYC"));
+        assert_eq!(s.cpus, Some(2));
         assert_eq!(
             (s.sockets, s.cores_per_socket, s.threads_per_core),
             (Some(1), Some(2), Some(1))
@@ -213,9 +202,9 @@ mod tests {
         assert_eq!(s.smt.as_deref(), Some("notsupported"));
         assert_eq!(s.microcode.as_deref(), Some("0x1000065"));
         assert_eq!(s.governor, None);
-        assert_eq!(s.mem_total_kib, 24_684_092);
-        assert_eq!(s.numa_nodes, 1);
-        assert_eq!(s.kernel_cmdline, "console=ttyS0 quiet");
+        assert_eq!(s.mem_total_kib, Some(24_684_092));
+        assert_eq!(s.numa_nodes, Some(1));
+        assert_eq!(s.kernel_cmdline.as_deref(), Some("console=ttyS0 quiet"));
         assert_eq!(s.host_virtualization.as_deref(), Some("kvm"));
         assert_eq!(s.scratch_fs.as_deref(), Some("ext4"));
         assert_eq!(s.collect_commit.as_deref(), Some("abc123"));
@@ -225,10 +214,11 @@ mod tests {
     #[test]
     fn fallbacks_when_sources_are_missing() {
         let s = build(&Inputs::default(), "v", None);
-        assert_eq!(s.cpus, 1);
-        assert_eq!(s.numa_nodes, 1);
-        assert_eq!(s.mem_total_kib, 0);
-        assert_eq!(s.cpu_model, "");
+        // What no source said is unknown, not a number.
+        assert_eq!(s.cpus, None);
+        assert_eq!(s.numa_nodes, None);
+        assert_eq!(s.mem_total_kib, None);
+        assert_eq!(s.cpu_model, None);
         assert_eq!(s.host_virtualization, None);
         assert_eq!(s.scratch_fs, None);
 
@@ -240,8 +230,8 @@ mod tests {
             ..Inputs::default()
         };
         let s = build(&inputs, "v", None);
-        assert_eq!(s.cpu_model, "AMD EPYC");
-        assert_eq!(s.cpus, 2);
+        assert_eq!(s.cpu_model.as_deref(), Some("AMD EPYC"));
+        assert_eq!(s.cpus, Some(2));
         assert_eq!(s.scratch_fs.as_deref(), Some("ext4"));
     }
 

@@ -3,15 +3,22 @@
 //! column is the importer's: every row's `run` is the source's path inside
 //! the bundle. Rows pass the same validation as collected metrics; an error
 //! names the line and column.
+//!
+//! The file is read as a stream, one record at a time: comment and blank
+//! lines are dropped by [`Lines`] before the CSV reader sees them, which
+//! keeps the original number of every line it passes on, so memory does
+//! not grow with the file.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::io::{BufRead, Read};
 
 use benchvm_format::metrics::{Direction, MetricRow, Role, Status, Unit};
+use benchvm_format::stressor;
 use serde::de::DeserializeOwned;
 
 use super::error::{ImportError, Location};
 use super::meta::ImportMeta;
-use super::rows::{check_table, Key};
+use super::table::Table;
 
 /// Every column the format knows, in the metrics table's order.
 pub const COLUMNS: [&str; 15] = [
@@ -43,111 +50,201 @@ pub const REQUIRED: [&str; 7] = [
     "value",
 ];
 
-/// Isolation phases a `stressor` cell may name (SPEC.md §7).
-pub const STRESSORS: [&str; 7] = [
-    "none",
-    "memory",
-    "fork",
-    "cpu",
-    "disk",
-    "net-receive",
-    "net-send",
-];
-
 /// Experiment of a row whose file has no `experiment` column or an empty cell.
 pub const DEFAULT_EXPERIMENT: &str = "overall";
 
-/// Parses the CSV bytes of `file` into validated rows whose `run` is `run`,
-/// with the platforms described by the metadata file `meta_file`.
+/// Parses the CSV stream `input` of `file` into validated rows whose `run`
+/// is `run`, with the platforms described by the metadata, into `table`.
 pub fn parse(
     file: &str,
-    bytes: &[u8],
-    (meta_file, meta): (&str, &ImportMeta),
+    input: &mut dyn BufRead,
+    meta: &ImportMeta,
     run: &str,
-) -> Result<Vec<MetricRow>, ImportError> {
-    // Spreadsheets often write a byte order mark first.
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    // The header is read as a record, so it has a position (comment lines
-    // may come before it).
+    table: &mut Table,
+) -> Result<(), ImportError> {
+    let lines = Lines::new(input);
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
+        .flexible(true)
         .trim(::csv::Trim::All)
-        .comment(Some(b'#'))
-        .from_reader(bytes);
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(h) => h.map_err(|e| csv_error(file, bytes, &e))?,
-        None => return Err(ImportError::file(file, "empty: no header row")),
+        .terminator(::csv::Terminator::Any(b'\n'))
+        .from_reader(lines);
+    let mut record = ::csv::ByteRecord::new();
+    let read = |reader: &mut ::csv::Reader<Lines>, record: &mut ::csv::ByteRecord| {
+        let more = reader.read_byte_record(record).map_err(|e| {
+            let line = e
+                .position()
+                .map_or(0, |p| reader.get_ref().original(p.line()));
+            match reader.get_ref().error.borrow_mut().take() {
+                Some(io) => ImportError::file(file, format!("reading: {io}")),
+                None => ImportError::at(at(file, line), e.to_string()),
+            }
+        })?;
+        let line = record
+            .position()
+            .map_or(0, |p| reader.get_ref().original(p.line()));
+        reader
+            .get_ref()
+            .forget_before(record.position().map_or(0, |p| p.line()));
+        Ok::<_, ImportError>(more.then_some(line))
     };
-    let line = line_of(bytes, header.position());
+    let Some(line) = read(&mut reader, &mut record)? else {
+        return Err(ImportError::file(file, "empty: no header row"));
+    };
+    let header = strings(file, line, &record)?;
     let columns = Columns::of(file, line, &header)?;
-    let mut rows = Vec::new();
-    let mut keys: HashMap<Key, usize> = HashMap::new();
-    let mut lines = Vec::new();
-    for record in records {
-        let record = record.map_err(|e| csv_error(file, bytes, &e))?;
-        let line = line_of(bytes, record.position());
+    while let Some(line) = read(&mut reader, &mut record)? {
+        let cells = strings(file, line, &record)?;
+        if cells.len() != header.len() {
+            return Err(ImportError::at(
+                at(file, line),
+                format!(
+                    "{} fields, but the header has {}",
+                    cells.len(),
+                    header.len()
+                ),
+            ));
+        }
         let cells = Cells {
             file,
             line,
             columns: &columns,
-            record: &record,
+            record: &cells,
         };
         let row = cells.row(meta, run)?;
-        if let Some(first) = keys.insert(Key::of(&row), line) {
-            return Err(ImportError::at(
-                cells.location(None),
-                format!("the same value as line {first} (platform, experiment, workload, metric, repetition, guest, n_guests, stressor and role all equal)"),
-            ));
-        }
-        rows.push(row);
-        lines.push(line);
+        table.push(row, line)?;
     }
-    check_table(file, meta_file, &rows, &lines, meta)?;
-    Ok(rows)
+    Ok(())
 }
 
-/// The line a record starts on. The reader's position of a record that
-/// follows comment or blank lines is that of the first of them, so those
-/// are skipped here.
-fn line_of(bytes: &[u8], position: Option<&::csv::Position>) -> usize {
-    let Some(p) = position else { return 0 };
-    let (mut offset, mut line) = (p.byte() as usize, p.line() as usize);
-    while let Some(rest) = bytes.get(offset..).filter(|r| !r.is_empty()) {
-        let end = rest.iter().position(|&b| b == b'\n');
-        let text = &rest[..end.unwrap_or(rest.len())];
-        let skipped = text.is_empty() || text == b"\r" || text.starts_with(b"#");
-        match end {
-            Some(end) if skipped => {
-                offset += end + 1;
-                line += 1;
+fn at(file: &str, line: usize) -> Location {
+    Location {
+        file: file.to_owned(),
+        line,
+        column: None,
+    }
+}
+
+/// The record's fields as text.
+fn strings(
+    file: &str,
+    line: usize,
+    record: &::csv::ByteRecord,
+) -> Result<Vec<String>, ImportError> {
+    record
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            std::str::from_utf8(f).map(str::to_owned).map_err(|_| {
+                ImportError::at(
+                    at(file, line),
+                    format!("field {} is not valid UTF-8", i + 1),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The source without its comment lines (`#` first) and blank lines, and
+/// without a leading byte order mark; remembers the original number of each
+/// line it passes on until told to forget it. A line inside a quoted field
+/// (an odd count of quotes so far in the record) is always passed on.
+struct Lines<'a> {
+    inner: &'a mut dyn BufRead,
+    line: Vec<u8>,
+    pos: usize,
+    in_quotes: bool,
+    original: usize,
+    /// Original numbers of passed-on lines `first..`.
+    kept: std::cell::RefCell<VecDeque<usize>>,
+    first: std::cell::Cell<u64>,
+    started: bool,
+    /// The read error, kept to name it (the CSV reader wraps it).
+    error: std::cell::RefCell<Option<std::io::Error>>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(inner: &'a mut dyn BufRead) -> Self {
+        Lines {
+            inner,
+            line: Vec::new(),
+            pos: 0,
+            in_quotes: false,
+            original: 0,
+            kept: std::cell::RefCell::new(VecDeque::new()),
+            first: std::cell::Cell::new(1),
+            started: false,
+            error: std::cell::RefCell::new(None),
+        }
+    }
+
+    /// Original number of passed-on line `n` (1-based).
+    fn original(&self, n: u64) -> usize {
+        let index = n.saturating_sub(self.first.get());
+        let kept = self.kept.borrow();
+        usize::try_from(index)
+            .ok()
+            .and_then(|i| kept.get(i).copied())
+            .or_else(|| kept.back().copied())
+            .unwrap_or(self.original)
+    }
+
+    /// Passed-on lines before `n` will not be asked about again.
+    fn forget_before(&self, n: u64) {
+        let mut kept = self.kept.borrow_mut();
+        while self.first.get() < n && !kept.is_empty() {
+            kept.pop_front();
+            self.first.set(self.first.get() + 1);
+        }
+    }
+
+    /// Fills `line` with the next line to pass on; false at the end.
+    fn next_line(&mut self) -> std::io::Result<bool> {
+        loop {
+            self.line.clear();
+            self.pos = 0;
+            if self.inner.read_until(b'\n', &mut self.line)? == 0 {
+                return Ok(false);
             }
-            _ => break,
+            self.original += 1;
+            if !self.started {
+                self.started = true;
+                if self.line.starts_with(b"\xEF\xBB\xBF") {
+                    self.line.drain(..3);
+                }
+            }
+            if !self.in_quotes {
+                let text = self.line.trim_ascii();
+                if text.is_empty() || text.starts_with(b"#") {
+                    continue;
+                }
+            }
+            let quotes = self.line.iter().filter(|&&b| b == b'"').count();
+            self.in_quotes ^= quotes % 2 == 1;
+            self.kept.borrow_mut().push_back(self.original);
+            return Ok(true);
         }
     }
-    line
 }
 
-fn csv_error(file: &str, bytes: &[u8], e: &::csv::Error) -> ImportError {
-    let reason = match e.kind() {
-        ::csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => format!("{len} fields, but the header has {expected_len}"),
-        ::csv::ErrorKind::Utf8 { err, .. } => {
-            format!("field {} is not valid UTF-8", err.field() + 1)
+impl Read for Lines<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.line.len() {
+            match self.next_line() {
+                Ok(true) => {}
+                Ok(false) => return Ok(0),
+                Err(e) => {
+                    let kind = e.kind();
+                    let text = e.to_string();
+                    *self.error.borrow_mut() = Some(e);
+                    return Err(std::io::Error::new(kind, text));
+                }
+            }
         }
-        _ => e.to_string(),
-    };
-    match e.position() {
-        Some(p) => ImportError::at(
-            Location {
-                file: file.to_owned(),
-                line: line_of(bytes, Some(p)),
-                column: None,
-            },
-            reason,
-        ),
-        None => ImportError::file(file, reason),
+        let n = buf.len().min(self.line.len() - self.pos);
+        buf[..n].copy_from_slice(&self.line[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
     }
 }
 
@@ -158,7 +255,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn of(file: &str, line: usize, header: &::csv::StringRecord) -> Result<Self, ImportError> {
+    fn of(file: &str, line: usize, header: &[String]) -> Result<Self, ImportError> {
         let mut index = HashMap::new();
         let at = |i: usize, name: &str| Location {
             file: file.to_owned(),
@@ -211,7 +308,7 @@ struct Cells<'a> {
     file: &'a str,
     line: usize,
     columns: &'a Columns,
-    record: &'a ::csv::StringRecord,
+    record: &'a [String],
 }
 
 impl Cells<'_> {
@@ -231,7 +328,10 @@ impl Cells<'_> {
     /// cell is empty.
     fn get(&self, column: &str) -> Option<&str> {
         let i = *self.columns.index.get(column)?;
-        self.record.get(i).filter(|s| !s.is_empty())
+        self.record
+            .get(i)
+            .map(String::as_str)
+            .filter(|s| !s.is_empty())
     }
 
     fn required(&self, column: &str) -> Result<&str, ImportError> {
@@ -297,7 +397,8 @@ impl Cells<'_> {
                 e
             }
         };
-        let unit: Unit = self.variant("unit", self.required("unit")?)?;
+        let unit = Unit::normalise(self.required("unit")?)
+            .map_err(|e| self.fail("unit", e.to_string()))?;
         let direction: Direction = self.variant("direction", self.required("direction")?)?;
         let status: Status = match self.get("status") {
             Some(s) => self.variant("status", s)?,
@@ -307,15 +408,29 @@ impl Cells<'_> {
             .get("role")
             .map(|r| self.variant("role", r))
             .transpose()?;
-        let stressor = self.get("stressor");
-        if let Some(s) = stressor.filter(|s| !STRESSORS.contains(s)) {
-            return Err(self.fail(
-                "stressor",
-                format!(
-                    "unknown stressor `{s}`; stressors are {}",
-                    STRESSORS.join(", ")
-                ),
-            ));
+        let stressor = match self.get("stressor") {
+            None => None,
+            Some(s) => Some(stressor::canonical(s).ok_or_else(|| {
+                self.fail(
+                    "stressor",
+                    format!(
+                        "unknown stressor `{s}`; stressors are {} and {} (the paper's names Memory, Fork, CPU, Disk, Network receiver and Network sender are accepted)",
+                        stressor::BASELINE,
+                        stressor::STRESSORS.join(", ")
+                    ),
+                )
+            })?),
+        };
+        let (guest, n_guests) = (self.count("guest")?, self.count("n_guests")?);
+        if facts.is_native() {
+            for (column, given) in [("guest", guest), ("n_guests", n_guests)] {
+                if given.is_some() {
+                    return Err(self.fail(
+                        column,
+                        format!("platform `{platform}` is native (the metadata's accel is `none`): `{column}` is empty on native rows (SPEC.md §7)"),
+                    ));
+                }
+            }
         }
         let repetition = self.required("repetition")?;
         let repetition = repetition.parse::<u32>().map_err(|_| {
@@ -345,8 +460,8 @@ impl Cells<'_> {
             unit,
             direction,
             repetition,
-            guest: self.count("guest")?,
-            n_guests: self.count("n_guests")?,
+            guest,
+            n_guests,
             stressor: stressor.map(str::to_owned),
             role,
             status,
@@ -371,19 +486,25 @@ fn blame(reason: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::import::meta;
+    use crate::import::{derive, Format, Input};
 
     const META: &str = include_str!("../../tests/data/import/meta.toml");
     const HEADER: &str = "platform,workload,metric,unit,direction,repetition,value\n";
 
     fn import(text: &str) -> Result<Vec<MetricRow>, ImportError> {
-        let meta = meta::parse("meta.toml", META).expect("fixture metadata");
-        parse(
-            "r.csv",
-            text.as_bytes(),
-            ("meta.toml", &meta),
-            "import/source.csv",
-        )
+        let mut rows = Vec::new();
+        let mut source = text.as_bytes();
+        derive(
+            Input {
+                format: Format::Csv,
+                source_name: "r.csv",
+                source: &mut source,
+                meta: Some(("meta.toml", META.as_bytes())),
+                system: None,
+            },
+            &mut rows,
+        )?;
+        Ok(rows)
     }
 
     fn err(text: &str) -> String {

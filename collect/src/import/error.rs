@@ -43,6 +43,15 @@ pub enum ImportError {
     File { file: String, reason: String },
     #[error("writing the bundle: {0}")]
     Pack(#[from] benchvm_format::PackError),
+    /// The rows' destination refused a row (re-deriving: it differs).
+    #[error("{reason}")]
+    Output { reason: String },
+    /// The import would break the limits table (SPEC.md §9.2).
+    #[error("{file}: {source}")]
+    Limit {
+        file: String,
+        source: benchvm_format::limits::LimitError,
+    },
 }
 
 impl ImportError {

@@ -5,17 +5,19 @@
 
 use std::collections::BTreeMap;
 
-use benchvm_format::{EnvSummary, RunMeta, Tool};
+use benchvm_format::EnvSummary;
 use serde::Deserialize;
 
 use super::error::{line_col, ImportError, Location};
+use super::names::is_name;
 
 /// Name the manifest gives the program that made an imported bundle.
 pub const IMPORTER: &str = "collect-import";
 /// Suite name of an imported bundle unless the metadata names one.
 pub const DEFAULT_SUITE: &str = "import";
 
-/// The metadata file as written.
+/// The metadata file as written. Only `label`, `created` and
+/// `source.citation` are required; a host fact left out is unknown.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImportMeta {
@@ -27,8 +29,10 @@ pub struct ImportMeta {
     /// Suite name recorded in the manifest (default `import`).
     pub suite: Option<String>,
     pub source: SourceInfo,
+    #[serde(default)]
     pub host: HostFacts,
     /// Every platform the source measured, by the platform name its rows use.
+    #[serde(default)]
     pub platforms: BTreeMap<String, PlatformFacts>,
 }
 
@@ -37,23 +41,23 @@ pub struct ImportMeta {
 #[serde(deny_unknown_fields)]
 pub struct SourceInfo {
     /// The tool that produced the numbers (`Phoronix Test Suite 10.8.4`, ...).
-    pub tool: String,
+    pub tool: Option<String>,
     /// Free-text citation: paper, table, web page, person.
     pub citation: String,
     pub url: Option<String>,
 }
 
-/// The machine the numbers were measured on.
-#[derive(Debug, Clone, Deserialize)]
+/// The machine the numbers were measured on; every fact optional.
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HostFacts {
-    pub hostname: String,
-    pub cpu_model: String,
+    pub hostname: Option<String>,
+    pub cpu_model: Option<String>,
     /// Logical CPUs.
-    pub cores: u32,
-    pub memory_mib: u64,
+    pub cores: Option<u32>,
+    pub memory_mib: Option<u64>,
     /// Host kernel release.
-    pub kernel: String,
+    pub kernel: Option<String>,
     pub os: Option<String>,
     pub arch: Option<String>,
     pub sockets: Option<u32>,
@@ -62,6 +66,8 @@ pub struct HostFacts {
     pub smt: Option<String>,
     pub microcode: Option<String>,
     pub governor: Option<String>,
+    pub mitigations: Option<String>,
+    pub transparent_hugepage: Option<String>,
     pub numa_nodes: Option<u32>,
     pub kernel_cmdline: Option<String>,
     /// Hypervisor the host itself ran under, if any.
@@ -82,6 +88,13 @@ pub struct PlatformFacts {
     pub emulated: bool,
     /// PTS only: the `<System><Identifier>` whose entries are this platform.
     pub pts_system: Option<String>,
+}
+
+impl PlatformFacts {
+    /// A native platform: no hypervisor.
+    pub fn is_native(&self) -> bool {
+        self.accel == "none" || self.hypervisor.eq_ignore_ascii_case("none")
+    }
 }
 
 /// Parses the metadata file (`file` names it in errors) and checks what
@@ -156,32 +169,42 @@ impl ImportMeta {
                 return Err(bad("suite", "must be 1-256 bytes, not blank".into()));
             }
         }
-        if self.host.hostname.trim().is_empty() || self.host.hostname.len() > 256 {
+        if let Some(h) = &self.host.hostname {
+            if h.trim().is_empty() || h.len() > 256 {
+                return Err(bad(
+                    "host.hostname",
+                    "must be 1-256 bytes, not blank".into(),
+                ));
+            }
+        }
+        if self.host.cores == Some(0) {
             return Err(bad(
-                "host.hostname",
-                "must be 1-256 bytes, not blank".into(),
+                "host.cores",
+                "must be at least 1 (leave it out when not known)".into(),
             ));
         }
-        if self.host.cores == 0 {
-            return Err(bad("host.cores", "must be at least 1".into()));
+        if self.host.memory_mib == Some(0) {
+            return Err(bad(
+                "host.memory_mib",
+                "must be at least 1 (leave it out when not known)".into(),
+            ));
+        }
+        if self.source.citation.trim().is_empty() {
+            return Err(bad("source.citation", "must not be blank".into()));
         }
         for (key, value) in [
             ("source.tool", &self.source.tool),
-            ("source.citation", &self.source.citation),
             ("host.cpu_model", &self.host.cpu_model),
             ("host.kernel", &self.host.kernel),
         ] {
-            if value.trim().is_empty() {
-                return Err(bad(key, "must not be blank".into()));
+            if value.as_deref().is_some_and(|v| v.trim().is_empty()) {
+                return Err(bad(
+                    key,
+                    "must not be blank (leave it out when not known)".into(),
+                ));
             }
         }
         self.created().map_err(|why| bad("created", why))?;
-        if self.platforms.is_empty() {
-            return Err(bad(
-                "platforms",
-                "describe at least one platform ([platforms.<name>])".into(),
-            ));
-        }
         for (name, p) in &self.platforms {
             if !is_name(name) {
                 return Err(bad(
@@ -206,86 +229,75 @@ impl ImportMeta {
             toml::Value::Datetime(d) => d.to_string(),
             other => return Err(format!("expected a date or date-time, found {other}")),
         };
-        let full = if text.len() == 10 {
-            format!("{text}T00:00:00Z")
-        } else {
-            text.clone()
-        };
-        let time = humantime::parse_rfc3339(&full).map_err(|e| {
-            format!("{text:?} is not a date (YYYY-MM-DD) or an RFC 3339 UTC date-time (YYYY-MM-DDTHH:MM:SSZ): {e}")
-        })?;
-        Ok(humantime::format_rfc3339_seconds(time).to_string())
+        rfc3339(&text)
     }
 
-    /// The manifest's description of the bundle; `platforms` in the order
-    /// the rows first name them.
-    pub fn run_meta(&self, platforms: Vec<String>) -> RunMeta {
-        RunMeta {
-            tool: Tool {
-                name: IMPORTER.to_owned(),
-                version: crate::app::VERSION.to_owned(),
-                git_commit: crate::app::commit(),
-            },
-            // Checked by `validate`.
-            created: self.created().unwrap_or_default(),
-            host: self.host.hostname.clone(),
-            suite: self.suite.clone().unwrap_or_else(|| DEFAULT_SUITE.into()),
-            platforms,
-            label: self.label.clone(),
-        }
-    }
-
-    /// `env/summary.json`: the host facts, and per platform its facts with
-    /// `origin = import` and the tool that made the source.
-    pub fn summary(&self) -> EnvSummary {
+    /// The host facts of the metadata written over `summary` (a fact the
+    /// metadata gives replaces the source's).
+    pub fn apply_host(&self, summary: &mut EnvSummary) {
         let h = &self.host;
-        let mut platforms = BTreeMap::new();
-        for (name, p) in &self.platforms {
-            let mut facts = BTreeMap::from([
-                ("origin".to_owned(), "import".to_owned()),
-                ("source_tool".to_owned(), self.source.tool.clone()),
-                ("hypervisor".to_owned(), p.hypervisor.clone()),
-                ("accel".to_owned(), p.accel.clone()),
-                ("emulated".to_owned(), p.emulated.to_string()),
-            ]);
-            if let Some(v) = &p.version {
-                facts.insert("hypervisor_version".into(), v.clone());
+        let set = |slot: &mut Option<String>, v: &Option<String>| {
+            if v.is_some() {
+                slot.clone_from(v);
             }
-            if let Some(s) = &p.pts_system {
-                facts.insert("pts_system".into(), s.clone());
-            }
-            platforms.insert(name.clone(), facts);
+        };
+        if let Some(name) = &h.hostname {
+            summary.host.clone_from(name);
         }
-        EnvSummary {
-            host: h.hostname.clone(),
-            kernel: h.kernel.clone(),
-            os: h.os.clone().unwrap_or_default(),
-            arch: h.arch.clone().unwrap_or_default(),
-            cpu_model: h.cpu_model.clone(),
-            cpus: h.cores,
-            sockets: h.sockets,
-            cores_per_socket: h.cores_per_socket,
-            threads_per_core: h.threads_per_core,
-            smt: h.smt.clone(),
-            microcode: h.microcode.clone(),
-            governor: h.governor.clone(),
-            mem_total_kib: h.memory_mib.saturating_mul(1024),
-            numa_nodes: h.numa_nodes.unwrap_or(0),
-            kernel_cmdline: h.kernel_cmdline.clone().unwrap_or_default(),
-            host_virtualization: h.host_virtualization.clone(),
-            vulnerabilities: BTreeMap::new(),
-            scratch_fs: None,
-            tools: BTreeMap::from([("source".to_owned(), self.source.tool.clone())]),
-            collect_version: crate::app::VERSION.to_owned(),
-            collect_commit: crate::app::commit(),
-            platforms,
+        set(&mut summary.cpu_model, &h.cpu_model);
+        set(&mut summary.kernel, &h.kernel);
+        set(&mut summary.os, &h.os);
+        set(&mut summary.arch, &h.arch);
+        set(&mut summary.smt, &h.smt);
+        set(&mut summary.microcode, &h.microcode);
+        set(&mut summary.governor, &h.governor);
+        set(&mut summary.mitigations, &h.mitigations);
+        set(&mut summary.transparent_hugepage, &h.transparent_hugepage);
+        set(&mut summary.kernel_cmdline, &h.kernel_cmdline);
+        set(&mut summary.host_virtualization, &h.host_virtualization);
+        summary.cpus = h.cores.or(summary.cpus);
+        summary.mem_total_kib = h
+            .memory_mib
+            .map(|m| m.saturating_mul(1024))
+            .or(summary.mem_total_kib);
+        summary.sockets = h.sockets.or(summary.sockets);
+        summary.cores_per_socket = h.cores_per_socket.or(summary.cores_per_socket);
+        summary.threads_per_core = h.threads_per_core.or(summary.threads_per_core);
+        summary.numa_nodes = h.numa_nodes.or(summary.numa_nodes);
+    }
+
+    /// The facts of platform `name` as `env/summary.json` lists them.
+    pub fn platform_facts(&self, name: &str) -> Option<BTreeMap<String, String>> {
+        let p = self.platforms.get(name)?;
+        let mut facts = BTreeMap::from([
+            ("hypervisor".to_owned(), p.hypervisor.clone()),
+            ("accel".to_owned(), p.accel.clone()),
+            ("emulated".to_owned(), p.emulated.to_string()),
+        ]);
+        if let Some(v) = &p.version {
+            facts.insert("hypervisor_version".into(), v.clone());
         }
+        if let Some(s) = &p.pts_system {
+            facts.insert("pts_system".into(), s.clone());
+        }
+        Some(facts)
     }
 }
 
-/// The metrics table's rule for names (SPEC.md §7).
-pub(crate) fn is_name(s: &str) -> bool {
-    (1..=64).contains(&s.len())
-        && s.bytes()
-            .all(|b| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'_' | b'.' | b'-'))
+/// A date (`2008-06-01`, taken as midnight UTC), an RFC 3339 date-time,
+/// or PTS's `2018-11-27 21:54:11` (local time without a zone, taken as
+/// UTC), in the manifest's form.
+pub fn rfc3339(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    let full = if text.len() == 10 {
+        format!("{text}T00:00:00Z")
+    } else if text.len() == 19 && text.as_bytes().get(10) == Some(&b' ') {
+        format!("{}T{}Z", &text[..10], &text[11..])
+    } else {
+        text.to_owned()
+    };
+    let time = humantime::parse_rfc3339(&full).map_err(|e| {
+        format!("{text:?} is not a date (YYYY-MM-DD) or an RFC 3339 UTC date-time (YYYY-MM-DDTHH:MM:SSZ): {e}")
+    })?;
+    Ok(humantime::format_rfc3339_seconds(time).to_string())
 }

@@ -77,7 +77,7 @@ use crate::workload::MetricDef;
 /// The metric the isolation experiment reports per guest and phase.
 pub const GOOD_RATE: MetricDef = MetricDef {
     metric: "good_rate",
-    unit: Unit::Percent,
+    unit: Unit::PERCENT,
     direction: Direction::Higher,
 };
 

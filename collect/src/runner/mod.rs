@@ -414,7 +414,7 @@ fn metric_rows(
         experiment: run.experiment.clone(),
         workload: run.workload.name.clone(),
         metric: String::new(),
-        unit: benchvm_format::metrics::Unit::Seconds,
+        unit: benchvm_format::metrics::Unit::SECONDS,
         direction: benchvm_format::metrics::Direction::Lower,
         repetition,
         guest: place.guest,
@@ -428,7 +428,7 @@ fn metric_rows(
     let defs = workload.metrics();
     let row = |def: &crate::workload::MetricDef, status: Status, value: Option<f64>| MetricRow {
         metric: def.metric.into(),
-        unit: def.unit,
+        unit: def.unit.clone(),
         direction: def.direction,
         status,
         value,

@@ -67,7 +67,7 @@ impl Workload for CpuParams {
         vec![
             MetricDef {
                 metric: "events_per_sec",
-                unit: Unit::EventsPerSecond,
+                unit: Unit::EVENTS_PER_SECOND,
                 direction: Direction::Higher,
             },
             WALL_TIME,

@@ -104,7 +104,7 @@ impl Workload for DiskParams {
     fn metrics(&self) -> Vec<MetricDef> {
         vec![MetricDef {
             metric: "bandwidth",
-            unit: Unit::MegabytesPerSecond,
+            unit: Unit::MEGABYTES_PER_SECOND,
             direction: Direction::Higher,
         }]
     }

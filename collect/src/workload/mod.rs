@@ -90,7 +90,7 @@ pub struct Steps {
 }
 
 /// A metric a workload reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MetricDef {
     pub metric: &'static str,
     pub unit: Unit,
@@ -100,7 +100,7 @@ pub struct MetricDef {
 /// Wall time of the measured command, reported by most workloads.
 pub const WALL_TIME: MetricDef = MetricDef {
     metric: "wall_time",
-    unit: Unit::Seconds,
+    unit: Unit::SECONDS,
     direction: Direction::Lower,
 };
 
