@@ -38,17 +38,25 @@ const HEADER: &str =
 /// Imports `csv` (rows after the header) and reports it; returns the
 /// report folder.
 fn report(dir: &Path, csv: &str) -> PathBuf {
+    report_with(dir, csv, META)
+}
+
+/// [`report`] with another metadata file.
+fn report_with(dir: &Path, csv: &str, meta_text: &str) -> PathBuf {
     let source = dir.join("rows.csv");
     let meta = dir.join("meta.toml");
     std::fs::write(&source, format!("{HEADER}{csv}")).expect("csv");
-    std::fs::write(&meta, META).expect("meta");
+    std::fs::write(&meta, meta_text).expect("meta");
     let packed = collect::import::import_files(
         collect::import::Format::Csv,
         &source,
-        &meta,
+        Some(&meta),
         &dir.join("bundles"),
+        collect::import::Options::default(),
     )
-    .expect("import");
+    .expect("import")
+    .remove(0)
+    .packed;
     let out = dir.join("report");
     run(&ReportSettings {
         bundles: vec![packed.path],
@@ -199,7 +207,8 @@ fn native_cell_carries_its_mean_interval_only() {
 fn isolation_comparisons_count_repetitions_not_guests() {
     let tmp = tempfile::tempdir().expect("tmp");
     let mut csv = String::new();
-    for platform in ["native", "kvm"] {
+    // Two guest platforms: native rows have no guests (SPEC.md §7).
+    for platform in ["xen", "kvm"] {
         for rep in 1..=4u32 {
             for (stressor, base) in [("none", 100.0), ("cpu", 90.0)] {
                 for guest in 1..=4u32 {
@@ -215,7 +224,11 @@ fn isolation_comparisons_count_repetitions_not_guests() {
             }
         }
     }
-    let out = report(tmp.path(), &csv);
+    let meta = META.replace(
+        "[platforms.native]\nhypervisor = \"none\"\naccel = \"none\"",
+        "[platforms.xen]\nhypervisor = \"Xen\"\naccel = \"xen-pv\"",
+    );
+    let out = report_with(tmp.path(), &csv, &meta);
     let json: serde_json::Value =
         serde_json::from_str(&read(&out, "platforms.json")).expect("json");
     let normal: Vec<&serde_json::Value> = json["records"]

@@ -47,10 +47,13 @@ fn report(tmp: &Path, fixture: &str, form: Form) -> (PathBuf, PathBuf) {
     let packed = collect::import::import_files(
         collect::import::Format::Csv,
         &data(fixture).join(source),
-        &data(fixture).join("meta.toml"),
+        Some(&data(fixture).join("meta.toml")),
         &dir.join("bundles"),
+        collect::import::Options::default(),
     )
-    .expect("import");
+    .expect("import")
+    .remove(0)
+    .packed;
     let (out, paper) = (dir.join("report"), dir.join("paper"));
     run(&ReportSettings {
         bundles: vec![packed.path],
