@@ -48,7 +48,10 @@ fn a_built_in_suite_runs_from_any_folder_with_the_cache_under_home() {
         home.join(".cache/benchvm").is_dir(),
         "the cache folder was not made under HOME"
     );
-    assert!(!cwd.join(".cache").exists(), "a cache was made in the working folder");
+    assert!(
+        !cwd.join(".cache").exists(),
+        "a cache was made in the working folder"
+    );
 
     // A name that is no built-in suite and no file says which exist.
     let out = collect(&cwd, &home)
@@ -58,7 +61,9 @@ fn a_built_in_suite_runs_from_any_folder_with_the_cache_under_home() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(
-        stderr.contains("no such suite: the built-in ones are smoke, quick, paper, lab-smoke, lab-multi"),
+        stderr.contains(
+            "no such suite: the built-in ones are smoke, quick, paper, lab-smoke, lab-multi"
+        ),
         "{stderr}"
     );
 }
