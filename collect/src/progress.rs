@@ -112,8 +112,14 @@ pub struct Progress {
 impl Progress {
     /// A bar over no runs yet; add them with [`Progress::add_runs`].
     pub fn new() -> Self {
+        Self::since(Instant::now())
+    }
+
+    /// As [`Progress::new`], its first mark counting from `start` (work
+    /// done before the bar existed).
+    pub fn since(start: Instant) -> Self {
         let state = Arc::new(Mutex::new(State {
-            last_mark: Some(Instant::now()),
+            last_mark: Some(start),
             ..State::default()
         }));
         let bar = ProgressBar::new(0);

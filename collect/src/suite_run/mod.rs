@@ -38,6 +38,7 @@ const LAB_BOOT_S: f64 = 90.0;
 
 /// `collect run`.
 pub fn start(args: &RunArgs) -> Result<()> {
+    let started = std::time::Instant::now();
     let suite_ref = SuiteRef::locate(&args.suite, args.suites_dir.as_deref())?;
     let suite = suite::load(&suite_ref)?;
     let all = settings::platforms(args, &suite)?;
@@ -67,7 +68,8 @@ pub fn start(args: &RunArgs) -> Result<()> {
         .then(|| lab_part::prepare(&suite, &settings, &assets, args.lab_memory))
         .transpose()?;
 
-    let progress = Progress::new();
+    let progress = Progress::since(started);
+    progress.mark("setup", "tools, kernel, tree");
     let local_plan = plan::build(&suite, &settings.platforms);
     progress.add_runs(&local_plan.runs, platform_factor);
     if lab.is_some() {
