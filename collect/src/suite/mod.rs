@@ -118,6 +118,7 @@ pub struct Suite {
 pub const BUILTIN: &[(&str, &str)] = &[
     ("smoke", include_str!("../../../suites/smoke.toml")),
     ("quick", include_str!("../../../suites/quick.toml")),
+    ("ci", include_str!("../../../suites/ci.toml")),
     ("paper", include_str!("../../../suites/paper.toml")),
     ("lab-smoke", include_str!("../../../suites/lab-smoke.toml")),
     ("lab-multi", include_str!("../../../suites/lab-multi.toml")),
@@ -423,6 +424,7 @@ mod tests {
         for (name, ns) in [
             ("smoke", &[1, 2][..]),
             ("quick", &[1, 2][..]),
+            ("ci", &[1, 2][..]),
             ("paper", &[1, 2, 4, 8, 16, 30][..]),
         ] {
             let s = shipped(name).scalability.expect(name);
@@ -444,6 +446,21 @@ mod tests {
             );
             assert!(matches!(s.workload.spec, WorkloadSpec::Web(_)), "{name}");
         }
+    }
+
+    #[test]
+    fn every_built_in_suite_loads_and_the_main_jobs_cover_three_platforms() {
+        for (name, _) in BUILTIN {
+            let suite = shipped(name);
+            assert_eq!(suite.name, *name);
+        }
+        for name in ["quick", "ci"] {
+            let s = shipped(name);
+            assert_eq!(s.platforms.len(), 3, "{name}: {:?}", s.platforms);
+            assert!(s.isolation.is_some() && s.scalability.is_some(), "{name}");
+        }
+        let ci = shipped("ci").isolation.expect("ci isolation");
+        assert_eq!(ci.stressors.len(), 1);
     }
 
     #[test]
