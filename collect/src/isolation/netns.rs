@@ -13,8 +13,10 @@
 
 use std::ffi::OsStr;
 use std::net::Ipv4Addr;
+use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Once;
 
 use crate::process;
 
@@ -28,6 +30,10 @@ pub const PREFIX_LEN: u8 = 24;
 pub const MAX_TAPS: usize = 253;
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
+static SWEEP: Once = Once::new();
+
+/// Where `ip netns` keeps its named namespaces.
+const NETNS_DIR: &str = "/run/netns";
 
 /// Why a namespace could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +81,11 @@ impl Netns {
         if n_taps > MAX_TAPS {
             return Err(NetnsError::TooManyTaps(n_taps));
         }
+        SWEEP.call_once(|| {
+            sweep_stale(Path::new(NETNS_DIR), |pid| {
+                Path::new("/proc").join(pid.to_string()).exists()
+            });
+        });
         ip(&["netns", "add", name])?;
         let owned = name.to_string();
         let cleanup = process::register_cleanup(Box::new(move || {
@@ -144,6 +155,48 @@ impl Drop for Netns {
     }
 }
 
+/// The collector process that made namespace `name`, when the name has
+/// the form of [`Netns::unique_name`] with a `benchvm` prefix.
+fn owner_pid(name: &str) -> Option<u32> {
+    let mut parts = name.rsplitn(3, '-');
+    let _n: u32 = parts.next()?.parse().ok()?;
+    let pid: u32 = parts.next()?.parse().ok()?;
+    parts.next().filter(|p| p.starts_with("benchvm"))?;
+    Some(pid)
+}
+
+/// Deletes the namespaces under `dir` (with their bridge and taps, and any
+/// Xen vif moved into them) that a collector left behind when it was killed
+/// before it could clean up: those named by [`Netns::unique_name`] whose
+/// process `alive` says is gone. Each one is logged by name. Returns the
+/// names deleted.
+pub fn sweep_stale(dir: &Path, alive: impl Fn(u32) -> bool) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let own = std::process::id();
+    let mut swept = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = owner_pid(&name) else {
+            continue;
+        };
+        if pid == own || alive(pid) {
+            continue;
+        }
+        match ip(&["netns", "del", &name]) {
+            Ok(_) => {
+                log::warn!(
+                    "deleted network namespace {name}: its collector (pid {pid}) is no longer running"
+                );
+                swept.push(name);
+            }
+            Err(e) => log::warn!("cannot delete stale network namespace {name}: {e}"),
+        }
+    }
+    swept
+}
+
 /// Runs `ip args...` and returns its stdout.
 fn ip(args: &[&str]) -> Result<String, NetnsError> {
     let out = Command::new("ip")
@@ -173,6 +226,16 @@ mod unit {
         );
         assert_eq!(Netns::guest_addr(MAX_TAPS), None);
         assert_eq!(Netns::guest_addr(usize::MAX), None);
+    }
+
+    #[test]
+    fn only_collector_names_have_an_owner() {
+        assert_eq!(owner_pid("benchvm-4242-0"), Some(4242));
+        assert_eq!(owner_pid("benchvm-test-4242-17"), Some(4242));
+        assert_eq!(owner_pid("benchvm-4242"), None);
+        assert_eq!(owner_pid("other-4242-0"), None);
+        assert_eq!(owner_pid("benchvm-x-0"), None);
+        assert_eq!(owner_pid("blue"), None);
     }
 
     #[test]

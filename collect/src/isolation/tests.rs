@@ -439,3 +439,38 @@ fn netns_holds_its_bridge_and_taps_and_is_gone_after_drop() {
     assert!(!String::from_utf8_lossy(&list.stdout).contains(&name));
     assert!(!std::path::Path::new("/run/netns").join(&name).exists());
 }
+
+#[test]
+fn namespaces_of_dead_collectors_are_swept_and_live_ones_kept() {
+    // A pid that was alive a moment ago and is not now.
+    let mut child = std::process::Command::new("true").spawn().expect("true");
+    let dead = child.id();
+    child.wait().expect("wait");
+    let stale = format!("benchvm-sweep-{dead}-0");
+    let live = format!("benchvm-sweep-{}-0", std::os::unix::process::parent_id());
+    let add = |name: &str| {
+        std::process::Command::new("ip")
+            .args(["netns", "add", name])
+            .output()
+            .expect("ip")
+    };
+    let out = add(&stale);
+    if !out.status.success() {
+        eprintln!(
+            "skipped: `ip netns add` is not permitted here: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+        return;
+    }
+    assert!(add(&live).status.success());
+    let alive = |pid: u32| std::path::Path::new("/proc").join(pid.to_string()).exists();
+    let swept = super::netns::sweep_stale(std::path::Path::new("/run/netns"), alive);
+    let live_kept = std::path::Path::new("/run/netns").join(&live).exists();
+    let _ = std::process::Command::new("ip")
+        .args(["netns", "del", &live])
+        .output();
+    assert!(swept.contains(&stale), "{swept:?}");
+    assert!(!swept.contains(&live), "{swept:?}");
+    assert!(!std::path::Path::new("/run/netns").join(&stale).exists());
+    assert!(live_kept, "the namespace of a running process was deleted");
+}
