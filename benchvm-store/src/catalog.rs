@@ -81,7 +81,10 @@ impl Entry {
             return Err(format!("{:?} is not a bundle id", e.id));
         }
         if id.is_some_and(|id| id != e.id) {
-            return Err(format!("entry of bundle {}, not of the one its name says", e.id));
+            return Err(format!(
+                "entry of bundle {}, not of the one its name says",
+                e.id
+            ));
         }
         let long = [&e.label, &e.host, &e.suite, &e.created]
             .iter()
@@ -95,7 +98,9 @@ impl Entry {
 
 /// Whether `s` is a bundle id: 64 lower-case hex digits.
 pub fn is_id(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 pub fn bundle_key(id: &str) -> String {
@@ -172,12 +177,19 @@ fn parse_snapshot(key: &str, bytes: &[u8], count: u64) -> Result<BTreeMap<String
         return Err(format!("its sha256 is {hash}, not the one its name says"));
     }
     let mut entries = BTreeMap::new();
-    for (i, line) in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).enumerate() {
+    for (i, line) in bytes
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .enumerate()
+    {
         let e = Entry::parse(line, None).map_err(|r| format!("line {}: {r}", i + 1))?;
         entries.insert(e.id.clone(), e);
     }
     if entries.len() as u64 != count {
-        return Err(format!("{} entries, not the {count} its name says", entries.len()));
+        return Err(format!(
+            "{} entries, not the {count} its name says",
+            entries.len()
+        ));
     }
     Ok(entries)
 }
@@ -194,7 +206,10 @@ pub fn list(backend: &dyn Backend) -> Result<Listing, StoreError> {
         } else if let Some(id) = name.strip_suffix(BUNDLE_SUFFIX).filter(|id| is_id(id)) {
             sizes.insert(id.to_owned(), l.size);
         } else {
-            warnings.push(format!("{} ignored: not a bundle's name", backend.name(&l.key)));
+            warnings.push(format!(
+                "{} ignored: not a bundle's name",
+                backend.name(&l.key)
+            ));
         }
     }
     let entry_ids: BTreeSet<String> = backend
@@ -214,7 +229,11 @@ pub fn list(backend: &dyn Backend) -> Result<Listing, StoreError> {
         .cloned()
         .collect();
     let keys: Vec<String> = missing.iter().map(|id| entry_key(id)).collect();
-    for ((id, key), got) in missing.iter().zip(&keys).zip(backend.get_many(&keys, ENTRY_CAP)) {
+    for ((id, key), got) in missing
+        .iter()
+        .zip(&keys)
+        .zip(backend.get_many(&keys, ENTRY_CAP))
+    {
         match got {
             Ok(Some(bytes)) => match Entry::parse(&bytes, Some(id)) {
                 Ok(e) => {

@@ -43,10 +43,7 @@ pub enum StoreError {
     Refused { object: String, reason: String },
     /// A bundle object failed verification.
     #[error("{object}: {source}")]
-    Bundle {
-        object: String,
-        source: BundleError,
-    },
+    Bundle { object: String, source: BundleError },
     /// A bundle object verified, but it is another bundle than its name says.
     #[error("{object} holds bundle {holds}, not the bundle its name says (refused)")]
     WrongId { object: String, holds: String },

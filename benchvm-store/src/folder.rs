@@ -73,7 +73,7 @@ impl Backend for Folder {
         }
         let mut bytes = Vec::new();
         File::open(self.path(key))
-            .and_then(|f| f.take(cap + 1).read_to_end(&mut bytes))
+            .and_then(|f| f.take(cap.saturating_add(1)).read_to_end(&mut bytes))
             .map_err(|e| StoreError::io(self.name(key), e))?;
         if bytes.len() as u64 > cap {
             return Err(StoreError::TooLarge {

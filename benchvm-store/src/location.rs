@@ -104,7 +104,8 @@ impl Filter {
 
     /// Whether a bundle with these facts is wanted.
     pub fn matches(&self, f: Facts<'_>) -> bool {
-        let any = |wanted: &[String], value: &str| wanted.is_empty() || wanted.iter().any(|w| w == value);
+        let any =
+            |wanted: &[String], value: &str| wanted.is_empty() || wanted.iter().any(|w| w == value);
         any(&self.labels, f.label)
             && any(&self.hosts, f.host)
             && any(&self.suites, f.suite)
@@ -231,7 +232,8 @@ fn split_filter(spec: &str) -> (&str, Vec<(&str, &str)>) {
 }
 
 fn is_lower_hex(s: &str) -> bool {
-    s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 /// `YYYY`, `YYYY-MM` or `YYYY-MM-DD`, or two of them joined by `..`.
@@ -320,7 +322,8 @@ mod tests {
 
     #[test]
     fn s3_urls_split_into_bucket_prefix_and_filter() {
-        let t = parse("s3://lab/runs/2026/host=lab-01/host=lab-02/label=xen%2Fkvm/").expect("parse");
+        let t =
+            parse("s3://lab/runs/2026/host=lab-01/host=lab-02/label=xen%2Fkvm/").expect("parse");
         assert_eq!(
             t.location,
             Location::S3 {
@@ -369,7 +372,9 @@ mod tests {
         assert!(year.filter.matches(facts("x", "h", "2026-01-01T00:00:00Z")));
         assert!(!year.filter.matches(facts("x", "h", "2025-12-31T00:00:00Z")));
         let other = parse("s3://b/id=ffff").expect("parse");
-        assert!(!other.filter.matches(facts("x", "h", "2026-01-01T00:00:00Z")));
+        assert!(!other
+            .filter
+            .matches(facts("x", "h", "2026-01-01T00:00:00Z")));
     }
 
     #[test]

@@ -52,21 +52,43 @@ impl S3 {
     /// The client for `bucket` and `prefix`, configured from the
     /// environment (see the module doc).
     pub fn from_env(bucket: &str, prefix: &str) -> Result<Self, StoreError> {
+        S3::with_vars(bucket, prefix, std::env::vars())
+    }
+
+    /// The client for `bucket` and `prefix`, configured from `vars` as
+    /// from the environment's `AWS_*` variables.
+    pub fn with_vars(
+        bucket: &str,
+        prefix: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, StoreError> {
         let store = format!("s3://{bucket}/{prefix}");
         let config = |reason: String| StoreError::Config {
             store: store.clone(),
             reason,
         };
-        let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+        let vars: Vec<(String, String)> = vars
+            .into_iter()
+            .filter(|(k, v)| k.starts_with("AWS_") && !v.is_empty())
+            .collect();
+        let var = |name: &str| {
+            vars.iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        };
+        let mut builder = AmazonS3Builder::new();
+        for (key, value) in &vars {
+            if let Ok(config_key) = key.to_ascii_lowercase().parse() {
+                builder = builder.with_config(config_key, value);
+            }
+        }
+        builder = builder.with_bucket_name(bucket);
         let endpoint = ["AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_ENDPOINT"]
             .iter()
-            .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()));
-        if endpoint.is_some_and(|e| e.starts_with("http://")) {
-            builder = builder.with_allow_http(true);
-        }
-        if std::env::var_os("AWS_REGION").is_none()
-            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
-        {
+            .find_map(|v| var(v));
+        let allow_http = endpoint.is_some_and(|e| e.starts_with("http://"))
+            || var("AWS_ALLOW_HTTP") == Some("true");
+        if var("AWS_REGION").is_none() && var("AWS_DEFAULT_REGION").is_none() {
             builder = builder.with_region("us-east-1");
         }
         // A server that is down fails in seconds, not after minutes of
@@ -80,6 +102,7 @@ impl S3 {
             .with_retry(retry)
             .with_client_options(
                 ClientOptions::new()
+                    .with_allow_http(allow_http)
                     .with_connect_timeout(Duration::from_secs(5))
                     .with_timeout(Duration::from_secs(300)),
             )
@@ -161,8 +184,8 @@ impl S3 {
             .await
             .map_err(|e| self.remote(key, e))?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, PART_SIZE);
-        let mut input = std::fs::File::open(file)
-            .map_err(|e| StoreError::io(file.display().to_string(), e))?;
+        let mut input =
+            std::fs::File::open(file).map_err(|e| StoreError::io(file.display().to_string(), e))?;
         let mut buf = vec![0u8; PART_SIZE];
         loop {
             let n = match input.read(&mut buf) {
@@ -256,8 +279,8 @@ impl Backend for S3 {
                     if size > self.multipart_threshold {
                         return self.put_parts(key, p).await;
                     }
-                    let bytes = std::fs::read(p)
-                        .map_err(|e| StoreError::io(p.display().to_string(), e))?;
+                    let bytes =
+                        std::fs::read(p).map_err(|e| StoreError::io(p.display().to_string(), e))?;
                     self.put_create(key, Bytes::from(bytes)).await
                 }
             }
@@ -280,7 +303,8 @@ impl Backend for S3 {
             .filter_map(|m| {
                 let full = m.location.to_string();
                 let key = full.strip_prefix(&strip)?.to_owned();
-                key.starts_with(prefix).then_some(Listed { key, size: m.size })
+                key.starts_with(prefix)
+                    .then_some(Listed { key, size: m.size })
             })
             .collect())
     }
