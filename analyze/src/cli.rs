@@ -22,9 +22,12 @@ enum Command {
     /// Verify bundles: every hash, size and path, the manifest and the metrics.
     ///
     /// Exits 0 when all are sound, 1 when any is not (each failure names the
-    /// file and the reason).
+    /// file and the reason). A store (STORE[/filter]) is verified object by
+    /// object, each also against its name and its catalog entry.
     Verify {
-        /// Bundle files (.tar.zst).
+        /// Bundle files (.tar.zst) and stores: a store folder or
+        /// s3://bucket/prefix, maybe with filter components
+        /// (/label=L, /host=H, /suite=S, /date=YYYY[-MM[-DD]][..TO], /id=HEX).
         #[arg(required = true)]
         bundles: Vec<PathBuf>,
         /// Also re-derive the metrics table from the raw tool output in the
@@ -45,7 +48,9 @@ enum Command {
     /// figures/ (SVG and PNG); everything in report.md and report.html (one
     /// self-contained file: tables, inline SVG figures, notes).
     Report {
-        /// Bundle files (.tar.zst).
+        /// Bundle files (.tar.zst) and stores (STORE[/filter], as for
+        /// verify). A store's bundles verified before come from the local
+        /// catalog (see --cache); only the others are fetched and verified.
         #[arg(required = true)]
         bundles: Vec<PathBuf>,
         /// Output folder (default: reports/<labels>).
@@ -69,6 +74,8 @@ enum Command {
         filters: FilterArgs,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        cache: CacheArgs,
     },
     /// Compare the same (platform, workload, metric) across two bundle sets,
     /// e.g. two Xen versions or two hosts: ratio B/A with its Fieller
@@ -96,6 +103,8 @@ enum Command {
         filters: FilterArgs,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        cache: CacheArgs,
     },
     /// Print the environment difference of two bundles: manifest facts,
     /// every env/summary.json field (CPU, microcode, governor, SMT, kernel,
@@ -108,12 +117,75 @@ enum Command {
         limits: LimitArgs,
     },
     /// Print what a bundle holds: label, host, platforms, runs by status and
-    /// the main environment facts.
+    /// the main environment facts. Of a store (STORE[/filter]): its bundles
+    /// from its catalog (id, date, host, suite, signed, size, platforms,
+    /// label), oldest run first.
     Show {
         bundle: PathBuf,
         #[command(flatten)]
         limits: LimitArgs,
     },
+    /// Write every metric row of bundles and stores, with its lineage
+    /// (bundle_id, label, host, suite, created), as a hive-partitioned
+    /// Parquet dataset: DIR/platform=P/host=H/data.parquet. DuckDB:
+    /// SELECT * FROM read_parquet('DIR/**/*.parquet', hive_partitioning = true).
+    Export {
+        /// Bundle files (.tar.zst) and stores (STORE[/filter], as for verify).
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// The dataset's folder (new, empty, or an earlier export).
+        #[arg(long, value_name = "DIR")]
+        parquet: PathBuf,
+        /// Fail when any bundle fails verification (default: report and skip it).
+        #[arg(long)]
+        strict: bool,
+        #[command(flatten)]
+        filters: FilterArgs,
+        #[command(flatten)]
+        limits: LimitArgs,
+        #[command(flatten)]
+        cache: CacheArgs,
+    },
+}
+
+/// The local catalog of store bundles verified before.
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// Cache folder whose local catalog keeps the rows of every store
+    /// bundle verified before, by bundle id (default: $BENCHVM_CACHE, else
+    /// $XDG_CACHE_HOME/benchvm, else ~/.cache/benchvm).
+    #[arg(long, env = "BENCHVM_CACHE", value_name = "DIR")]
+    cache: Option<PathBuf>,
+    /// Fetch and verify every store bundle; neither read nor add to the
+    /// local catalog.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+impl CacheArgs {
+    /// The cache folder to use, if any.
+    fn dir(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        match &self.cache {
+            Some(dir) => Some(dir.clone()),
+            None => match collect::cache::default_dir() {
+                Ok(dir) => Some(dir),
+                Err(e) => {
+                    log::warn!("no local catalog: {e}");
+                    None
+                }
+            },
+        }
+    }
+
+    fn options(&self, limits: &LimitArgs) -> LoadOptions {
+        LoadOptions {
+            cache: self.dir(),
+            ..limits.options()
+        }
+    }
 }
 
 /// Form of the LaTeX tables.
@@ -176,7 +248,10 @@ impl LimitArgs {
             max_decoded: self.max_size.map(|mib| mib << 20),
             ..Default::default()
         };
-        LoadOptions { limits }
+        LoadOptions {
+            limits,
+            cache: None,
+        }
     }
 }
 
@@ -216,12 +291,13 @@ impl Cli {
                 paper,
                 filters,
                 limits,
+                cache,
             } => crate::report::run(&crate::report::ReportSettings {
                 bundles,
                 out,
                 reports_dir: PathBuf::from("reports"),
                 strict,
-                load: limits.options(),
+                load: cache.options(&limits),
                 filters: filters.filters(),
                 latex: latex.into(),
                 paper,
@@ -234,18 +310,39 @@ impl Cli {
                 strict,
                 filters,
                 limits,
+                cache,
             } => crate::compare::run(&crate::compare::CompareSettings {
                 a,
                 b,
                 strict,
-                load: limits.options(),
+                load: cache.options(&limits),
                 filters: filters.filters(),
                 out,
                 format: crate::render::by_name(&format)
                     .ok_or_else(|| anyhow::anyhow!("unknown format {format}"))?,
             }),
             Command::Diff { a, b, limits } => crate::diff::run(&a, &b, &limits.options()),
-            Command::Show { bundle, limits } => crate::show::run(&bundle, &limits.options()),
+            Command::Show { bundle, limits } => {
+                if benchvm_store::location::is_store(&bundle) {
+                    crate::store::commands::show(&bundle)
+                } else {
+                    crate::show::run(&bundle, &limits.options())
+                }
+            }
+            Command::Export {
+                inputs,
+                parquet,
+                strict,
+                filters,
+                limits,
+                cache,
+            } => crate::store::export::run(&crate::store::export::ExportSettings {
+                inputs,
+                out: parquet,
+                strict,
+                load: cache.options(&limits),
+                filters: filters.filters(),
+            }),
         }
     }
 }

@@ -22,6 +22,7 @@ pub mod scalability;
 pub mod scaling;
 pub mod show;
 pub mod stats;
+pub mod store;
 pub mod table1;
 pub mod table2;
 pub mod verify;

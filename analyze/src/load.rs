@@ -15,6 +15,10 @@ use crate::columns::Columns;
 #[derive(Debug, Clone, Default)]
 pub struct LoadOptions {
     pub limits: Limits,
+    /// The user's cache folder, whose local catalog ([`crate::store::local`])
+    /// keeps the rows of every store bundle verified before; `None`: every
+    /// bundle is fetched and verified.
+    pub cache: Option<PathBuf>,
 }
 
 /// A verified bundle and its parsed tables.
@@ -64,6 +68,9 @@ pub struct BundleInfo {
     pub id: String,
     pub label: String,
     pub host: String,
+    pub suite: String,
+    /// Start of the run (RFC 3339 UTC).
+    pub created: String,
     /// Platforms the manifest lists.
     pub platforms: Vec<String>,
     /// Rows of its metrics table.
@@ -96,6 +103,9 @@ pub enum SetError {
     Strict { path: PathBuf, source: BundleError },
     #[error("building the metrics frame: {0}")]
     Frame(#[from] PolarsError),
+    /// A store could not be opened or listed.
+    #[error(transparent)]
+    Store(#[from] benchvm_store::StoreError),
 }
 
 /// Verifies and loads one bundle: its facts and its metrics as columns
@@ -118,6 +128,8 @@ fn load_columns(path: &Path, options: &LoadOptions) -> Result<(BundleInfo, Colum
         path: path.to_path_buf(),
         label: m.label.clone(),
         host: m.host.clone(),
+        suite: m.suite.clone(),
+        created: m.created.clone(),
         platforms: m.platforms.clone(),
         rows: columns.len(),
         id,
@@ -133,10 +145,23 @@ static PARSE_NS: AtomicUsize = AtomicUsize::new(0);
 
 type Outcome = Result<(BundleInfo, Columns), BundleError>;
 
-/// Loads `paths` on every core (each bundle once, in the order given; the
-/// same bundle given twice is skipped the second time). A bundle that fails
+/// Loads `paths`, bundle files and stores (`STORE[/filter]`, see
+/// [`crate::store`]), each bundle once, in the order given; the same
+/// bundle given twice is skipped the second time. A bundle that fails
 /// verification is skipped and reported, or, with `strict`, fails the set.
 pub fn load_set(
+    paths: &[PathBuf],
+    options: &LoadOptions,
+    strict: bool,
+) -> Result<LoadedSet, SetError> {
+    if paths.iter().any(|p| benchvm_store::location::is_store(p)) {
+        return crate::store::load_inputs(paths, options, strict);
+    }
+    load_files(paths, options, strict)
+}
+
+/// Loads bundle files on every core (as [`load_set`]).
+pub fn load_files(
     paths: &[PathBuf],
     options: &LoadOptions,
     strict: bool,

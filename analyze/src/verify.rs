@@ -1,6 +1,6 @@
 //! `analyze verify`: check bundles and report each one.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use benchvm_format::input;
@@ -51,46 +51,70 @@ fn extra(
 }
 
 pub fn run(paths: &[PathBuf], options: &LoadOptions, checks: &Checks) -> anyhow::Result<ExitCode> {
-    let mut failed = 0;
+    let (mut failed, mut total) = (0, 0);
     for path in paths {
-        let checked = load(path, options)
-            .map_err(anyhow::Error::from)
-            .and_then(|loaded| {
-                let lines = extra(path, &loaded, checks, options)?;
-                Ok((loaded, lines))
-            });
-        match checked {
-            Ok((loaded, lines)) => {
-                let count = |s: Status| loaded.rows.iter().filter(|r| r.status == s).count();
-                let content: u64 = loaded.bundle.manifest.files.iter().map(|f| f.size).sum();
-                collect::outln!(
-                    "ok    {}\n      id {}\n      {} files, {} bytes of content, {} metric rows (ok {}, failed {}, dnr {})",
-                    path.display(),
-                    loaded.bundle.id,
-                    loaded.bundle.manifest.files.len() + 1,
-                    content,
-                    loaded.rows.len(),
-                    count(Status::Ok),
-                    count(Status::Failed),
-                    count(Status::Dnr),
-                );
-                for line in lines {
-                    collect::outln!("      {line}");
-                }
-            }
-            Err(err) => {
-                failed += 1;
-                collect::outln!(
-                    "FAIL  {}\n      {}",
-                    path.display(),
-                    collect::output::sentence(&err)
-                );
-            }
+        if benchvm_store::location::is_store(path) {
+            let (f, t) = crate::store::commands::verify(path, options, checks)?;
+            failed += f;
+            total += t;
+            continue;
+        }
+        total += 1;
+        if !check(&path.display().to_string(), path, options, checks, &|_| {
+            Ok(Vec::new())
+        }) {
+            failed += 1;
         }
     }
     if failed > 0 {
-        collect::errln!("{failed} of {} bundles failed verification", paths.len());
+        collect::errln!("{failed} of {total} bundles failed verification");
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Checks of a verified bundle beyond [`Checks`], each giving lines to
+/// print.
+pub type More<'a> = &'a dyn Fn(&crate::load::Loaded) -> anyhow::Result<Vec<String>>;
+
+/// Verifies the bundle file at `path`, runs `more` on it, and prints the
+/// outcome under the name `shown`; true when it is sound.
+pub fn check(
+    shown: &str,
+    path: &Path,
+    options: &LoadOptions,
+    checks: &Checks,
+    more: More<'_>,
+) -> bool {
+    let checked = load(path, options)
+        .map_err(anyhow::Error::from)
+        .and_then(|loaded| {
+            let mut lines = more(&loaded)?;
+            lines.extend(extra(path, &loaded, checks, options)?);
+            Ok((loaded, lines))
+        });
+    match checked {
+        Ok((loaded, lines)) => {
+            let count = |s: Status| loaded.rows.iter().filter(|r| r.status == s).count();
+            let content: u64 = loaded.bundle.manifest.files.iter().map(|f| f.size).sum();
+            collect::outln!(
+                "ok    {shown}\n      id {}\n      {} files, {} bytes of content, {} metric rows (ok {}, failed {}, dnr {})",
+                loaded.bundle.id,
+                loaded.bundle.manifest.files.len() + 1,
+                content,
+                loaded.rows.len(),
+                count(Status::Ok),
+                count(Status::Failed),
+                count(Status::Dnr),
+            );
+            for line in lines {
+                collect::outln!("      {line}");
+            }
+            true
+        }
+        Err(err) => {
+            collect::outln!("FAIL  {shown}\n      {}", collect::output::sentence(&err));
+            false
+        }
+    }
 }

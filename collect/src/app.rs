@@ -67,6 +67,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Import(c) => import(c),
         Command::Lab(crate::cli::LabCommand::Xen(a)) => run_xen_lab(&a),
         Command::Fetch(a) => fetch(&a),
+        Command::Push(a) => crate::push::run(&a),
         Command::GuestAgent(a) => {
             crate::guest::agent::run(a.job.as_deref(), a.results.as_deref(), &a.scratch)
         }

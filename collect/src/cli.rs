@@ -61,6 +61,13 @@ pub enum Command {
     /// also fetches them on first use): Debian's guest kernel and Xen 4.17
     /// hypervisor, downloaded with apt-get (nothing is installed).
     Fetch(FetchArgs),
+    /// Put bundles into a bundle store (a folder, or s3://bucket/prefix),
+    /// each under its id with its signature (BUNDLE.minisig, when there is
+    /// one) and its catalog entry. Each bundle is verified first; a bundle
+    /// the store holds already is not written again. S3 endpoint, region
+    /// and credentials come from AWS_ENDPOINT_URL, AWS_REGION,
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN).
+    Push(PushArgs),
     /// Inside a guest: run the job the host wrote and write one results
     /// record per run (started by the guest's init, not by hand).
     #[command(hide = true)]
@@ -91,6 +98,16 @@ pub enum FetchWhat {
     Xen,
     /// Both.
     All,
+}
+
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// Bundle files (.tar.zst).
+    #[arg(required = true)]
+    pub bundles: Vec<PathBuf>,
+    /// The store: a folder (made when missing) or s3://bucket/prefix.
+    #[arg(long, value_name = "STORE")]
+    pub to: String,
 }
 
 #[derive(Debug, Args)]

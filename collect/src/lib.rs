@@ -18,6 +18,7 @@ pub mod plan;
 pub mod platform;
 pub mod process;
 pub mod progress;
+pub mod push;
 pub mod runfolder;
 pub mod runner;
 pub mod suite;
