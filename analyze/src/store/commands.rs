@@ -71,7 +71,13 @@ pub fn verify(spec: &Path, options: &LoadOptions, checks: &Checks) -> Result<(us
         let shown = store.bundle_name(&listed.id);
         let local = scratch.path().join(format!("{}.tar.zst", listed.id));
         let sound = match download(&store, &listed.id, &local) {
-            Ok(()) => crate::verify::check(&shown, &local, options, checks, &|loaded| {
+            Ok(false) if checks.trusted_key.is_some() => {
+                collect::outln!(
+                    "FAIL  {shown}\n      no signature beside it in the store (a trusted key was given, so one is required)"
+                );
+                false
+            }
+            Ok(_) => crate::verify::check(&shown, &local, options, checks, &|loaded| {
                 entry_agrees(listed, loaded)
             }),
             Err(e) => {
@@ -88,8 +94,9 @@ pub fn verify(spec: &Path, options: &LoadOptions, checks: &Checks) -> Result<(us
     Ok((failed, bundles.len()))
 }
 
-/// Copies bundle `id` and its signature, if any, to `local`.
-fn download(store: &Store, id: &str, local: &Path) -> Result<()> {
+/// Copies bundle `id` and its signature, if any, to `local`; true when it
+/// has a signature.
+fn download(store: &Store, id: &str, local: &Path) -> Result<bool> {
     let (mut reader, _) = store
         .backend()
         .open(&bundle_key(id))?
@@ -97,11 +104,12 @@ fn download(store: &Store, id: &str, local: &Path) -> Result<()> {
     let mut out = File::create(local).with_context(|| format!("creating {}", local.display()))?;
     std::io::copy(&mut reader, &mut out)
         .with_context(|| format!("reading {}", store.bundle_name(id)))?;
-    if let Some(sig) = fetch::signature(store, id)? {
-        let path = benchvm_format::sign::signature_path(local);
-        std::fs::write(&path, sig).with_context(|| format!("writing {}", path.display()))?;
-    }
-    Ok(())
+    let Some(sig) = fetch::signature(store, id)? else {
+        return Ok(false);
+    };
+    let path = benchvm_format::sign::signature_path(local);
+    std::fs::write(&path, sig).with_context(|| format!("writing {}", path.display()))?;
+    Ok(true)
 }
 
 /// Lists the wanted bundles of a store from its catalog, oldest run first.

@@ -172,6 +172,14 @@ pub fn load(target: &Target, options: &LoadOptions, strict: bool) -> Result<Load
             }
         }
     }
+    log::info!(
+        "{target}: {} of {} bundle(s) wanted; {} from the local catalog, {} fetched and verified, {} refused",
+        ids.len(),
+        listing.bundles.len(),
+        ids.len() - missing.len(),
+        fresh.len(),
+        skipped.len()
+    );
     if let Some(c) = catalog.as_mut() {
         if let Err(e) = c.add(fresh.clone()) {
             log::warn!("local catalog not updated: {e}");
