@@ -208,7 +208,7 @@ pub fn tampered_objects_are_refused_and_named(env: &Env) {
         run.stdout
     );
     assert!(
-        run.stdout.contains(&format!("FAIL  ")) && run.stdout.contains(&name),
+        run.stdout.contains("FAIL  ") && run.stdout.contains(&name),
         "{}",
         run.stdout
     );
