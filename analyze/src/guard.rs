@@ -224,6 +224,8 @@ mod tests {
             id: id.repeat(64 / id.len()),
             label: id.into(),
             host: "h".into(),
+            suite: "s".into(),
+            created: "2026-11-25T18:00:00Z".into(),
             platforms: vec!["native".into()],
             rows: 1,
             summary,

@@ -60,7 +60,7 @@ pub fn bundle(dir: &Path, spec: &Spec<'_>) -> PathBuf {
             experiment: "overall".into(),
             workload: "cpu".into(),
             metric: "events_per_sec".into(),
-            unit: Unit::EventsPerSecond,
+            unit: Unit::EVENTS_PER_SECOND,
             direction: Direction::Higher,
             repetition: rep,
             guest: None,
