@@ -90,13 +90,14 @@ impl Weed {
             .spawn()
             .expect("starting weed");
         let sockets = [
-            ("master", p[1]),
-            ("volume", p[3]),
-            ("filer", p[5]),
-            ("s3", p[7]),
+            format!("master-grpc-{}", p[1]),
+            format!("volume-grpc-{}", p[3]),
+            format!("filer-grpc-{}", p[5]),
+            format!("s3-{}", p[6]),
+            format!("s3-grpc-{}", p[7]),
         ]
         .iter()
-        .map(|(part, port)| std::env::temp_dir().join(format!("seaweedfs-{part}-grpc-{port}.sock")))
+        .map(|name| std::env::temp_dir().join(format!("seaweedfs-{name}.sock")))
         .collect();
         let mut weed = Weed {
             child,
