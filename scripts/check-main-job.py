@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
 """Checks that a report of the main job holds the whole comparison.
 
-    scripts/check-main-job.py REPORT_DIR
+    scripts/check-main-job.py REPORT_DIR [BUNDLE...]
 
 CI runs the main job's path (scripts/quick.sh, at the `ci` suite's size)
 and then this: Table 1 must have a Native, a KVM and a Xen value for every
 workload, Table 2 the stressed and normal guests of KVM and Xen for every
 stressor, the scalability results every N on KVM and Xen, and the report
-its HTML page and figures. Each failed check is named; exit 1 if any.
+its HTML page and figures. The bundles, when given, must say how their
+numbers were obtained: kvm's accelerator, Xen 4.17 with its command line
+and `xl info`, and an emulated Xen host marked as the lab. Each failed
+check is named; exit 1 if any.
 """
 
 import csv
+import json
 import math
+import subprocess
 import sys
 from pathlib import Path
 
@@ -104,8 +109,44 @@ def check_files(report, problems):
     return f"files: report.html, figures ({len(list(figures.iterdir()))})"
 
 
+def bundle_file(bundle, name):
+    out = subprocess.run(
+        ["tar", "-I", "zstd", "-xOf", str(bundle), name], capture_output=True, check=False
+    )
+    return out.stdout if out.returncode == 0 else None
+
+
+def check_bundles(bundles, problems):
+    seen = []
+    for bundle in bundles:
+        summary = bundle_file(bundle, "env/summary.json")
+        if summary is None:
+            problems.append(f"{bundle}: no env/summary.json")
+            continue
+        platforms = json.loads(summary).get("platforms", {})
+        seen += list(platforms)
+        kvm = platforms.get("kvm")
+        if kvm is not None and kvm.get("accel") not in ("kvm", "tcg"):
+            problems.append(f"{bundle}: kvm's accel is {kvm.get('accel')!r}")
+        xen = platforms.get("xen")
+        if xen is None:
+            continue
+        if not str(xen.get("xen_version", "")).startswith("4.17."):
+            problems.append(f"{bundle}: xen_version {xen.get('xen_version')!r}")
+        if "dom0_mem=" not in str(xen.get("xen_commandline", "")):
+            problems.append(f"{bundle}: xen_commandline {xen.get('xen_commandline')!r}")
+        if xen.get("accel") != "xen-pv" or xen.get("lab") != "qemu-tcg":
+            problems.append(f"{bundle}: xen accel {xen.get('accel')!r}, lab {xen.get('lab')!r}")
+        if not bundle_file(bundle, "config/xen/xl-info.txt"):
+            problems.append(f"{bundle}: no config/xen/xl-info.txt")
+    for want in ("native", "kvm", "xen"):
+        if want not in seen:
+            problems.append(f"no bundle has platform {want} (bundles: {bundles})")
+    return f"bundles: {len(bundles)}, platforms {', '.join(sorted(set(seen)))}"
+
+
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) < 2:
         sys.exit(__doc__.strip().splitlines()[2].strip())
     report = Path(sys.argv[1])
     if not (report / "table1.csv").is_file():
@@ -113,6 +154,8 @@ def main():
     problems = []
     for check in (check_table1, check_table2, check_scalability, check_files):
         print(f"check-main-job: {check(report, problems)}")
+    if len(sys.argv) > 2:
+        print(f"check-main-job: {check_bundles([Path(b) for b in sys.argv[2:]], problems)}")
     for p in problems:
         print(f"check-main-job: FAILED: {p}", file=sys.stderr)
     if problems:
