@@ -62,7 +62,7 @@ fn a_built_in_suite_runs_from_any_folder_with_the_cache_under_home() {
     assert!(!out.status.success());
     assert!(
         stderr.contains(
-            "no such suite: the built-in ones are smoke, quick, paper, lab-smoke, lab-multi"
+            "no such suite: the built-in ones are smoke, quick, ci, paper, lab-smoke, lab-multi"
         ),
         "{stderr}"
     );
