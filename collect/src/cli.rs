@@ -264,7 +264,7 @@ pub enum Accel {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Suite: a built-in name (smoke, quick, paper, lab-smoke, lab-multi)
+    /// Suite: a built-in name (smoke, quick, ci, paper, lab-smoke, lab-multi)
     /// or the path of a suite file.
     #[arg(long, default_value = "quick")]
     pub suite: String,
