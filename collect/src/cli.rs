@@ -185,8 +185,10 @@ pub struct AgentArgs {
 #[derive(Debug, Subcommand)]
 pub enum LabCommand {
     /// Boot Debian's Xen 4.17 and a dom0 under QEMU TCG, run
-    /// `collect run RUN-ARGS --platform ...` in dom0, and bring its bundle
-    /// back to --out. Example: `collect lab xen -- --suite lab-smoke --platform xen`.
+    /// `collect run RUN-ARGS --out ... --run-dir ... --scratch ...` in dom0
+    /// (the lab sets those three itself and refuses them in RUN-ARGS), and
+    /// bring its bundle back to --out. Example: `collect lab xen -- --suite
+    /// lab-smoke --platform xen`.
     Xen(XenLabArgs),
 }
 
