@@ -21,6 +21,7 @@ pub mod progress;
 pub mod push;
 pub mod runfolder;
 pub mod runner;
+pub mod stopping;
 pub mod suite;
 pub mod suite_run;
 pub mod tools;
