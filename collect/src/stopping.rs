@@ -93,8 +93,12 @@ pub struct MetricCheck {
 #[serde(rename_all = "lowercase", tag = "decision")]
 pub enum Decision {
     /// Run `next` more repetitions.
-    Continue { next: u32 },
-    Stop { reason: StopReason },
+    Continue {
+        next: u32,
+    },
+    Stop {
+        reason: StopReason,
+    },
 }
 
 /// Why an `Adaptive` is not valid: the key and the reason.
@@ -182,10 +186,7 @@ impl Adaptive {
                 .map(|c| c.needed)
                 .try_fold(0u32, |most, n| n.map(|n| most.max(n)));
             let next = match needed {
-                Some(n) => n
-                    .saturating_sub(run)
-                    .max(Self::least_next(run))
-                    .min(room),
+                Some(n) => n.saturating_sub(run).max(Self::least_next(run)).min(room),
                 None => room,
             };
             Decision::Continue { next }

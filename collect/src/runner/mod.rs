@@ -1,6 +1,7 @@
 //! Executes a plan on its platforms, writing the run folder as it goes.
 
 pub mod isolation;
+pub mod schedule;
 
 use std::collections::BTreeSet;
 use std::fs;

@@ -372,8 +372,7 @@ fn workload_entry(
                 })?;
             // A count too large for the schedule is reported as given.
             let count = || {
-                u32::try_from(n)
-                    .map_err(|_| (format!(".{key}"), format!("{n} is outside 0-100")))
+                u32::try_from(n).map_err(|_| (format!(".{key}"), format!("{n} is outside 0-100")))
             };
             match slot {
                 1 => schedule.warmups = count()?,

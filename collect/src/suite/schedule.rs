@@ -124,7 +124,11 @@ threads = 1
         let s = suite.overall[0].schedule;
         assert_eq!(s.repetitions, 30);
         assert_eq!(s.first_block(), 5);
-        assert_eq!(s.planned_warmups(), 6, "one warm-up before each of 6 blocks");
+        assert_eq!(
+            s.planned_warmups(),
+            6,
+            "one warm-up before each of 6 blocks"
+        );
         let text = BASE.replace(
             "repetitions = 3",
             "repetitions = { min = 3, max = 9, target_ci = 0.05 }",
@@ -141,9 +145,15 @@ threads = 1
         for (rule, key) in [
             ("{ min = 1, max = 30, target_ci = 0.01 }", "repetitions.min"),
             ("{ min = 5, max = 3, target_ci = 0.01 }", "repetitions.max"),
-            ("{ min = 5, max = 30, target_ci = 2.0 }", "repetitions.target_ci"),
+            (
+                "{ min = 5, max = 30, target_ci = 2.0 }",
+                "repetitions.target_ci",
+            ),
             ("{ min = 5, max = 30 }", "repetitions"),
-            ("{ min = 5, max = 30, target_ci = 0.01, step = 2 }", "repetitions"),
+            (
+                "{ min = 5, max = 30, target_ci = 0.01, step = 2 }",
+                "repetitions",
+            ),
             ("\"many\"", "repetitions"),
             ("0", "repetitions"),
         ] {
