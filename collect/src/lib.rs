@@ -19,6 +19,7 @@ pub mod platform;
 pub mod process;
 pub mod progress;
 pub mod push;
+pub mod quiet;
 pub mod runfolder;
 pub mod runner;
 pub mod stopping;

@@ -20,6 +20,7 @@ pub use record::Position;
 use crate::plan::{Plan, PlannedRun};
 use crate::platform::{Platform, RunRequest};
 use crate::progress::Progress;
+use crate::quiet;
 use crate::runfolder::RunFolder;
 use record::{finish_run, result_of, status_name, How};
 use schedule::{Block, RunResult};
@@ -199,6 +200,7 @@ impl Runner<'_> {
                 emulated: platform.emulated(),
                 guests: None,
                 steps: &steps,
+                facts: platform.facts(),
             };
             for t in todo {
                 let run = t.run;
@@ -260,13 +262,28 @@ impl Runner<'_> {
             emulated: platform.emulated(),
             guests: platform.guests(),
             steps: &steps,
+            facts: platform.facts(),
         };
         let (folder, start, summary) = (self.folder, self.start, &mut self.summary);
+        // The host's own view of a guest's block, from its start to each
+        // run's report.
+        let host_before = how.guests.map(|_| quiet::snapshot());
         platform
             .execute_all(&requests, &mut |i, outcome| {
                 let t = todo.get(i).context("platform reported an unknown run")?;
                 let dir = dirs.get(i).context("platform reported an unknown run")?;
                 let run = t.run;
+                if let Some(before) = &host_before {
+                    let evidence = quiet::Evidence {
+                        scope: quiet::Scope::Block,
+                        before: before.clone(),
+                        after: quiet::snapshot(),
+                    };
+                    std::fs::write(
+                        dir.join(quiet::HOST_FILE),
+                        serde_json::to_vec_pretty(&evidence)?,
+                    )?;
+                }
                 let (outcome, rows, result) =
                     finish_run(run, &how, t.position, dir, outcome, folder)?;
                 summary.runs += 1;

@@ -57,7 +57,7 @@ pub(super) fn run_parallel(
         };
         let guest_rows = metric_rows(run, how, repetition, &dir, outcome, place);
         counts.add(outcome.status);
-        let record = RunRecord::new(run, how, position, outcome, guest_rows.len());
+        let record = RunRecord::new(run, how, position, &dir, outcome, guest_rows.len());
         fs::write(dir.join("run.json"), serde_json::to_vec_pretty(&record)?)?;
         rows.extend(guest_rows);
     }

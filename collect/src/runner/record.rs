@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::schedule::RunResult;
 use crate::plan::{Phase, PlannedRun};
 use crate::platform::RunOutcome;
+use crate::quiet;
 use crate::runfolder::RunFolder;
-use crate::workload::Output;
+use crate::workload::{DiskRecord, Output, WorkloadSpec};
 
 /// Where a run sits in the order runs ran (see `schedule`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,16 +38,33 @@ pub(super) struct RunRecord<'a> {
     pub steps: &'a crate::workload::Steps,
     pub outcome: &'a RunOutcome,
     pub metrics: usize,
+    /// Figures of its `quiet.json` and `host-quiet.json`, and why it
+    /// counts as measured on a busy host ([`crate::quiet`]).
+    pub quiet: Option<quiet::Claim>,
+    /// A disk workload's cache policy as this run met it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk: Option<DiskRecord>,
 }
 
 impl<'a> RunRecord<'a> {
+    /// The record of a run whose files are in `dir`.
     pub fn new(
         run: &'a PlannedRun,
         how: &'a How<'_>,
         position: Position,
+        dir: &Path,
         outcome: &'a RunOutcome,
         metrics: usize,
     ) -> Self {
+        let (step, host) = quiet::read(dir);
+        let disk = match &run.workload.spec {
+            WorkloadSpec::Fio(p) => Some(p.record(
+                &run.platform,
+                &how.facts,
+                &fs::read_to_string(dir.join("setup.log")).unwrap_or_default(),
+            )),
+            _ => None,
+        };
         RunRecord {
             platform: &run.platform,
             accel: how.accel.clone(),
@@ -59,6 +77,8 @@ impl<'a> RunRecord<'a> {
             steps: how.steps,
             outcome,
             metrics,
+            quiet: quiet::claim(step.as_ref(), host.as_ref()),
+            disk,
         }
     }
 }
@@ -118,6 +138,8 @@ pub(super) struct How<'a> {
     pub emulated: bool,
     pub guests: Option<u32>,
     pub steps: &'a crate::workload::Steps,
+    /// The platform's facts (how it attaches scratch disks).
+    pub facts: std::collections::BTreeMap<String, String>,
 }
 
 /// Parses, records and commits one finished run; returns its outcome,
@@ -146,7 +168,7 @@ pub(super) fn finish_run(
     if !counted {
         rows.clear();
     }
-    let record = RunRecord::new(run, how, position, &outcome, rows.len());
+    let record = RunRecord::new(run, how, position, tmp, &outcome, rows.len());
     fs::write(tmp.join("run.json"), serde_json::to_vec_pretty(&record)?)?;
     folder.commit_run(tmp, &rel, outcome.status, &rows)?;
     let result = result_of(run, outcome.status, &rows);
