@@ -42,6 +42,9 @@ pub struct Fake {
     pub emulated: bool,
     /// Program name (`sysbench`, `fio`, `make`) -> answer.
     pub answers: BTreeMap<String, Canned>,
+    /// Program name -> wall times its answers take in turn (cycling),
+    /// instead of its answer's own.
+    pub walls: BTreeMap<String, Vec<f64>>,
     /// Every measured command, in order.
     pub seen: Vec<Vec<String>>,
     /// Guests (1-based) that do not return in every scalability run.
@@ -71,6 +74,7 @@ impl Fake {
             accel: accel.into(),
             emulated,
             answers: BTreeMap::new(),
+            walls: BTreeMap::new(),
             seen: Vec::new(),
             dnr_guests: Vec::new(),
             lab: None,
@@ -120,6 +124,12 @@ impl Fake {
     /// Makes guest `guest` of every scalability run crash (dnr).
     pub fn crash_guest(mut self, guest: u32) -> Self {
         self.dnr_guests.push(guest);
+        self
+    }
+
+    /// The measured runs of `program` take these wall times in turn.
+    pub fn wall_times(mut self, program: &str, walls: &[f64]) -> Self {
+        self.walls.insert(program.into(), walls.to_vec());
         self
     }
 
@@ -303,11 +313,19 @@ impl Fake {
     fn answer_run(&mut self, steps: &Steps, dir: &Path, name: &str) -> anyhow::Result<RunOutcome> {
         self.seen.push(steps.measured.clone());
         let program = steps.measured.first().cloned().unwrap_or_default();
-        let canned = self.answers.get(&program).cloned().unwrap_or(Canned {
+        let mut canned = self.answers.get(&program).cloned().unwrap_or(Canned {
             stdout: String::new(),
             status: Status::Failed,
             wall_s: 0.0,
         });
+        if let Some(walls) = self.walls.get(&program).filter(|w| !w.is_empty()) {
+            let turn = self
+                .seen
+                .iter()
+                .filter(|m| m.first() == Some(&program))
+                .count();
+            canned.wall_s = walls[(turn - 1) % walls.len()];
+        }
         std::fs::write(dir.join("stdout.log"), &canned.stdout)?;
         std::fs::write(dir.join("stderr.log"), "")?;
         std::fs::write(
