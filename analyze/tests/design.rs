@@ -125,3 +125,60 @@ fn forged_quiet_and_disk_claims_are_refused() {
         "\"policy\":\"direct\"",
     ]);
 }
+
+#[test]
+fn show_and_report_say_the_order_the_stopping_the_quiet_and_the_cache_policy() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let bundle = pack(&design_run(tmp.path(), RunOrder::random(11)));
+    let show = std::process::Command::new(bin("analyze"))
+        .arg("show")
+        .arg(&bundle)
+        .output()
+        .expect("analyze show");
+    let text = String::from_utf8_lossy(&show.stdout);
+    assert!(show.status.success(), "{text}");
+    for needed in [
+        "order     random (seed 11)",
+        "kvm        cpu              max      max of 9 repetitions reached",
+        "native     cpu              target   every metric's 95% interval within +-2% of its mean after 3 repetitions",
+        "native     disk-read        fixed    fixed by the suite: 2 repetitions",
+        "busy: steal 7.5% of the CPU time during the measured step",
+        "runs/native/overall/cpu/rep-01",
+    ] {
+        assert!(text.contains(needed), "{needed:?} not in:\n{text}");
+    }
+    let out = tmp.path().join("report");
+    let report = std::process::Command::new(bin("analyze"))
+        .arg("report")
+        .arg(&bundle)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .expect("analyze report");
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).expect("report.md");
+    for needed in [
+        "Run order: random (seed 11): the workloads and each round's platforms in an order drawn from the seed",
+        "cpu on kvm (",
+        "max of 9 repetitions reached before every 95% interval was within +-2%",
+        "## Why each workload stopped, per platform",
+        "## Host quiet per run",
+        "| busy-host | cpu / events_per_sec, wall_time | KVM (TCG) | steal 7.5% of the CPU time during the measured step (above 5%)",
+        "disk-read: direct I/O on every platform (fio --direct=1, past the page cache of the system running fio); scratch disks: native: the host's own file system; kvm: ",
+    ] {
+        assert!(md.contains(needed), "{needed:?} not in report.md:\n{md}");
+    }
+    let table1 = std::fs::read_to_string(out.join("table1.md")).expect("table1.md");
+    assert!(
+        table1.contains("disk-read: direct I/O on every platform"),
+        "{table1}"
+    );
+    let quiet = std::fs::read_to_string(out.join("quiet.csv")).expect("quiet.csv");
+    // Every run that ran has its figures, warm-ups included: cpu on
+    // native 1 + 3, on kvm 1 + 3 then 1 + 6; disk-read 1 + 2 on each.
+    assert_eq!(quiet.lines().count(), 1 + 4 + 11 + 6, "{quiet}");
+}

@@ -40,7 +40,7 @@ pub struct DiskParams {
 }
 
 /// How a disk workload meets the page cache.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum IoPolicy {
     /// O_DIRECT: the page cache is bypassed.
