@@ -236,9 +236,17 @@ impl Lane {
     }
 }
 
-/// The plan's lanes in groups (each group's lanes take turns), and its
+/// A plan's lanes in groups (each group's lanes take turns), and its
 /// multi-guest runs.
-fn lanes(plan: &Plan) -> Result<(Vec<Lane>, Vec<Vec<usize>>, Vec<usize>)> {
+struct Lanes {
+    lanes: Vec<Lane>,
+    /// Indices into `lanes`.
+    groups: Vec<Vec<usize>>,
+    /// Indices into the plan's runs.
+    multi: Vec<usize>,
+}
+
+fn lanes(plan: &Plan) -> Result<Lanes> {
     let mut lanes: Vec<Lane> = Vec::new();
     let mut multi = Vec::new();
     for (i, run) in plan.runs.iter().enumerate() {
@@ -288,7 +296,11 @@ fn lanes(plan: &Plan) -> Result<(Vec<Lane>, Vec<Vec<usize>>, Vec<usize>)> {
             _ => groups.push(vec![i]),
         }
     }
-    Ok((lanes, groups, multi))
+    Ok(Lanes {
+        lanes,
+        groups,
+        multi,
+    })
 }
 
 /// The order of a group's lanes in `round`.
@@ -317,7 +329,7 @@ fn round_order(
 /// Runs are expected before any result: every lane's first block and the
 /// multi-guest runs (the progress bar's first count).
 pub fn expected(plan: &Plan) -> Vec<usize> {
-    let Ok((lanes, _, multi)) = lanes(plan) else {
+    let Ok(Lanes { lanes, multi, .. }) = lanes(plan) else {
         return (0..plan.runs.len()).collect();
     };
     let mut out: Vec<usize> = lanes.iter().flat_map(|l| l.next_block().2).collect();
@@ -332,7 +344,11 @@ pub fn play(
     plan: &Plan,
     mut run_block: impl FnMut(&Block) -> Result<Vec<RunResult>>,
 ) -> Result<Schedule> {
-    let (mut lanes, groups, multi) = lanes(plan)?;
+    let Lanes {
+        mut lanes,
+        groups,
+        multi,
+    } = lanes(plan)?;
     let mut executed = Vec::new();
     let mut number = 0u32;
     let mut sequence = 0u32;
