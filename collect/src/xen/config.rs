@@ -248,6 +248,7 @@ disk = [ "format=raw,vdev=xvdb,access=rw,backendtype=qdisk,direct-io-safe,target
             target: "/dev/vdb".into(),
             readonly: true,
             script: Some("/var/lib/benchvm/xen/benchvm-block".into()),
+            direct_io_safe: false,
         }];
         assert!(cfg.render().contains(
             r#"disk = [ "format=raw,vdev=xvdd,access=ro,backendtype=phy,script=/var/lib/benchvm/xen/benchvm-block,target=/dev/vdb" ]"#
