@@ -172,7 +172,9 @@ pub fn disk_notes(designs: &[&Design], shown: &[&str]) -> Vec<String> {
             }
         }
     }
-    let mut workloads: BTreeMap<IoPolicy, (Vec<String>, Vec<(String, String)>)> = BTreeMap::new();
+    // Per policy: its workloads, and each platform's scratch disk (platform, how).
+    type Scratch = Vec<(String, String)>;
+    let mut workloads: BTreeMap<IoPolicy, (Vec<String>, Scratch)> = BTreeMap::new();
     for ((w, policy), scratch) in by {
         let e = workloads.entry(policy).or_default();
         e.0.push(w);
