@@ -64,9 +64,20 @@ pub struct Design {
     pub lanes: Vec<LaneRecord>,
     pub runs: Vec<RunQuiet>,
     pub disks: Vec<DiskPolicy>,
+    /// The bundle's design files were not read: a bundle loaded from a
+    /// store, whose local catalog keeps its facts and rows, not its design.
+    pub unread: bool,
 }
 
 impl Design {
+    /// The design of a bundle loaded from a store: not read.
+    pub fn unread() -> Design {
+        Design {
+            unread: true,
+            ..Design::default()
+        }
+    }
+
     /// Reads the design from a bundle's kept entries (see [`wanted`]).
     pub fn of(bundle: &Bundle, summary: &EnvSummary) -> Design {
         let mut d = Design::default();

@@ -91,6 +91,7 @@ pub fn design(a: &Analysis) -> Vec<String> {
     for b in &bundles {
         let d = &b.design;
         let text = match (d.planned, d.order) {
+            _ if d.unread => "not read (loaded from a store, whose catalog keeps no design; analyze report on the bundle file shows it)".to_owned(),
             (true, Some(o)) => format!("{}: {}", o.describe(), crate::design::order_meaning(&o)),
             (true, None) => "blocked, not recorded in the plan (each platform's repetitions in one block, so drift over time can fall on one platform)".to_owned(),
             (false, _) => "not recorded (results imported from elsewhere)".to_owned(),
@@ -112,7 +113,10 @@ pub fn design(a: &Analysis) -> Vec<String> {
         .iter()
         .flat_map(|b| b.design.lanes.iter().map(move |l| (id(b), l)))
         .collect();
-    if lanes.is_empty() {
+    let unread = bundles.iter().filter(|b| b.design.unread).count();
+    if lanes.is_empty() && unread > 0 {
+        out.push(format!("Stopping: not read for the {unread} bundle(s) loaded from a store (its catalog keeps no design)."));
+    } else if lanes.is_empty() {
         out.push(
             "Stopping: not recorded in these bundles (repetition counts fixed by the suite)."
                 .into(),
@@ -137,7 +141,9 @@ pub fn design(a: &Analysis) -> Vec<String> {
         ));
     }
     let runs: usize = bundles.iter().map(|b| b.design.runs.len()).sum();
-    if runs == 0 {
+    if runs == 0 && unread > 0 {
+        out.push(format!("Host quiet: not read for the {unread} bundle(s) loaded from a store (its catalog keeps no design)."));
+    } else if runs == 0 {
         out.push("Host quiet: not recorded in these bundles (no load, steal or frequency evidence per run).".into());
     } else {
         let busy: Vec<&crate::design::RunQuiet> =
