@@ -9,6 +9,7 @@ use anyhow::Result;
 use polars::prelude::*;
 
 use crate::compare::{self, Comparison};
+use crate::design::Design;
 use crate::filter::Filters;
 use crate::guard::{self, Difference};
 use crate::load::{BundleInfo, LoadedSet, Skipped};
@@ -68,7 +69,8 @@ pub fn analyze(set: LoadedSet, filters: &Filters) -> Result<Analysis> {
     let platforms = compare::between_platforms(&samples);
     let used_refs: Vec<&BundleInfo> = used.iter().map(|&i| &set.bundles[i]).collect();
     let comparability = guard::check(&used_refs);
-    let warnings = warnings::collect(&frame, &samples);
+    let mut warnings = warnings::collect(&frame, &samples);
+    warnings.extend(warnings::busy(&frame, &samples, &used_refs));
     Ok(Analysis {
         bundles: set.bundles,
         used,
@@ -95,7 +97,12 @@ impl Analysis {
     pub fn docs(&self) -> Vec<Doc> {
         let mut docs = Vec::new();
         if let Ok(t) = &self.table1 {
-            docs.push(t.doc());
+            let mut doc = t.doc();
+            let designs: Vec<&Design> = self.used_bundles().iter().map(|b| &b.design).collect();
+            let shown: Vec<&str> = t.rows.iter().map(|r| r.workload.as_str()).collect();
+            doc.notes
+                .extend(crate::design::disk_notes(&designs, &shown));
+            docs.push(doc);
         }
         if !self.scalability.is_empty() {
             docs.push(self.scalability.doc());
@@ -105,6 +112,13 @@ impl Analysis {
         docs.push(compare::doc("platforms", PLATFORMS_TITLE, &self.platforms));
         docs.push(guard::doc(&self.used_bundles(), &self.comparability));
         docs.push(warnings::doc(&self.warnings, SHOWN_WARNINGS));
+        let used = self.used_bundles();
+        if used.iter().any(|b| !b.design.lanes.is_empty()) {
+            docs.push(crate::design::stopping_doc(&used));
+        }
+        if used.iter().any(|b| !b.design.runs.is_empty()) {
+            docs.push(crate::design::quiet_doc(&used, SHOWN_WARNINGS));
+        }
         docs
     }
 }

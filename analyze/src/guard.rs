@@ -229,6 +229,7 @@ mod tests {
             platforms: vec!["native".into()],
             rows: 1,
             summary,
+            design: crate::design::Design::default(),
         }
     }
 

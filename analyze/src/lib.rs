@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod cli;
 pub mod columns;
 pub mod compare;
+pub mod design;
 pub mod diff;
 pub mod figures;
 pub mod filter;

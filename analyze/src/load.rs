@@ -10,6 +10,7 @@ use benchvm_format::{read, Bundle, BundleError, Limits};
 use polars::prelude::{DataFrame, PolarsError};
 
 use crate::columns::Columns;
+use crate::design::Design;
 
 /// How bundles are read.
 #[derive(Debug, Clone, Default)]
@@ -28,11 +29,12 @@ pub struct Loaded {
     pub bundle: Bundle,
     pub rows: Vec<MetricRow>,
     pub summary: EnvSummary,
+    pub design: Design,
 }
 
 /// Entries loaded into memory; everything else is only hashed.
 fn wanted(path: &str) -> bool {
-    path == METRICS_PATH || path == SUMMARY_PATH || path == "config/plan.json"
+    path == METRICS_PATH || path == SUMMARY_PATH || crate::design::wanted(path)
 }
 
 fn parse_summary(bundle: &Bundle) -> Result<EnvSummary, BundleError> {
@@ -51,11 +53,13 @@ pub fn load(path: &Path, options: &LoadOptions) -> Result<Loaded, BundleError> {
     // Parsed and validated by the reader.
     let rows = std::mem::take(&mut bundle.metrics);
     let summary = parse_summary(&bundle)?;
+    let design = Design::of(&bundle, &summary);
     Ok(Loaded {
         path: path.to_path_buf(),
         bundle,
         rows,
         summary,
+        design,
     })
 }
 
@@ -76,6 +80,8 @@ pub struct BundleInfo {
     /// Rows of its metrics table.
     pub rows: usize,
     pub summary: EnvSummary,
+    /// How its runs were ordered and stopped, and their quiet evidence.
+    pub design: Design,
 }
 
 /// A bundle left out of a report, and why.
@@ -114,12 +120,13 @@ pub enum SetError {
 fn load_columns(path: &Path, options: &LoadOptions) -> Result<(BundleInfo, Columns), BundleError> {
     // The reader validates the metrics and hands back their rows: the bytes
     // need not be kept.
-    let keep = |f: &FileEntry| f.path == SUMMARY_PATH;
+    let keep = |f: &FileEntry| f.path == SUMMARY_PATH || crate::design::wanted(&f.path);
     let t0 = std::time::Instant::now();
     let bundle = read::open(path, &options.limits, &keep)?;
     OPEN_NS.fetch_add(t0.elapsed().as_nanos() as usize, Ordering::Relaxed);
     let t0 = std::time::Instant::now();
     let summary = parse_summary(&bundle)?;
+    let design = Design::of(&bundle, &summary);
     let id = bundle.id.hex();
     let m = &bundle.manifest;
     let columns = crate::columns::from_rows(&bundle.metrics, &id, &m.label, &m.host);
@@ -134,6 +141,7 @@ fn load_columns(path: &Path, options: &LoadOptions) -> Result<(BundleInfo, Colum
         rows: columns.len(),
         id,
         summary,
+        design,
     };
     Ok((info, columns))
 }

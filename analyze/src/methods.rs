@@ -4,7 +4,10 @@
 //! Markdown (report.md, report.html) and as LaTeX (`methods.tex` with
 //! `\cite` keys, `references.bib` holding every key).
 
+use std::collections::BTreeMap;
 use std::fmt::Write;
+
+use collect::quiet::{OTHERS_LIMIT_PCT, STEAL_LIMIT_PCT};
 
 use crate::analysis::Analysis;
 use crate::render::latex::escape;
@@ -29,6 +32,7 @@ pub const REFERENCES: &[Reference] = &[
     Reference { key: "hedges1981", short: "Hedges 1981", bibtex: "@article{hedges1981,\n  author = {Hedges, Larry V.},\n  title = {Distribution Theory for {G}lass's Estimator of Effect Size and Related Estimators},\n  journal = {Journal of Educational Statistics},\n  volume = {6},\n  number = {2},\n  pages = {107--128},\n  year = {1981}\n}" },
     Reference { key: "kerby2014", short: "Kerby 2014", bibtex: "@article{kerby2014,\n  author = {Kerby, Dave S.},\n  title = {The Simple Difference Formula: An Approach to Teaching Nonparametric Correlation},\n  journal = {Comprehensive Psychology},\n  volume = {3},\n  year = {2014}\n}" },
     Reference { key: "hoefler2015", short: "Hoefler & Belli 2015", bibtex: "@inproceedings{hoefler2015,\n  author = {Hoefler, Torsten and Belli, Roberto},\n  title = {Scientific Benchmarking of Parallel Computing Systems: Twelve Ways to Tell the Masses when Reporting Performance Results},\n  booktitle = {Proceedings of the International Conference for High Performance Computing, Networking, Storage and Analysis (SC '15)},\n  publisher = {ACM},\n  year = {2015}\n}" },
+    Reference { key: "mytkowicz2009", short: "Mytkowicz et al. 2009", bibtex: "@inproceedings{mytkowicz2009,\n  author = {Mytkowicz, Todd and Diwan, Amer and Hauswirth, Matthias and Sweeney, Peter F.},\n  title = {Producing Wrong Data Without Doing Anything Obviously Wrong!},\n  booktitle = {Proceedings of the 14th International Conference on Architectural Support for Programming Languages and Operating Systems (ASPLOS '09)},\n  pages = {265--276},\n  publisher = {ACM},\n  year = {2009}\n}" },
     Reference { key: "kalibera2013", short: "Kalibera & Jones 2013", bibtex: "@inproceedings{kalibera2013,\n  author = {Kalibera, Tomas and Jones, Richard},\n  title = {Rigorous Benchmarking in Reasonable Time},\n  booktitle = {Proceedings of the 2013 International Symposium on Memory Management (ISMM '13)},\n  pages = {63--74},\n  publisher = {ACM},\n  year = {2013}\n}" },
 ];
 
@@ -68,22 +72,98 @@ pub const RULES: &[Rule] = &[
     Rule { source: "hoefler2015", rule: "do not assume normality without a check", followed: Followed::Partly, how: "the t-based intervals assume roughly normal means; the rank-based Mann-Whitney test is printed beside Welch's test and a disagreement is flagged, but no normality test is run" },
     Rule { source: "hoefler2015", rule: "compare with statistically sound tests and report effect sizes", followed: Followed::Yes, how: "Welch's t-test and the Mann-Whitney test with Hedges' g and the rank-biserial r, effect sizes only where defined (two values per side)" },
     Rule { source: "hoefler2015", rule: "summarize ratios only from summarized costs", followed: Followed::Yes, how: "scores are ratios of means with Fieller intervals, never means of per-run ratios; no mean over workloads is formed" },
-    Rule { source: "hoefler2015", rule: "document every factor of the setup", followed: Followed::Yes, how: "each bundle records the host, kernels, hypervisor versions and configuration; the comparability section names every fact in which bundles differ" },
+    Rule { source: "hoefler2015", rule: "document every factor of the setup", followed: Followed::Yes, how: "each bundle records the host, kernels, hypervisor versions and configuration, the order its runs ran in, each run's quiet evidence and each disk workload's cache policy; the comparability section names every fact in which bundles differ" },
+    Rule { source: "mytkowicz2009", rule: "randomize or interleave the order of the compared setups", followed: Followed::Partly, how: "collect interleaves the platforms' blocks when several platforms run on one host (or draws their order from a recorded seed), and the design section says which order each bundle ran in; a platform run in another bundle (the Xen lab) ran at another time" },
     Rule { source: "hoefler2015", rule: "show bounds to interpret results", followed: Followed::Partly, how: "native is the bound of virtualized performance (score 1); no other bound is modelled" },
     Rule { source: "kalibera2013", rule: "treat each level of repetition as a source of variation", followed: Followed::Partly, how: "isolation guests within a repetition are averaged into one value per repetition (one unit of analysis); repetitions from different bundles are pooled, not modelled as a level of their own" },
-    Rule { source: "kalibera2013", rule: "size repetitions from a dimensioning run", followed: Followed::No, how: "the number of repetitions is fixed by the suite; the bundles record no stopping rule" },
+    Rule { source: "kalibera2013", rule: "size repetitions from a dimensioning run", followed: Followed::Partly, how: "a workload with adaptive repetitions runs a first block as its dimensioning run and sizes the next blocks from its 95% interval until the interval is within the target (each lane's decisions and stopping reason are in the bundle and re-derived); a workload with a fixed count runs the suite's count; the design section says which" },
     Rule { source: "kalibera2013", rule: "report a ratio of means with its confidence interval", followed: Followed::Yes, how: "Fieller's interval of the ratio of means, unbounded when the denominator is not clearly non-zero" },
 ];
 
-/// What the bundles say about how runs were scheduled; lines that say
-/// nothing is recorded until collect records it.
+/// What the bundles say about how their runs were designed: the order,
+/// why each workload stopped, the quiet of the host, the disks' cache
+/// policy; "not recorded" where a bundle does not say.
 pub fn design(a: &Analysis) -> Vec<String> {
-    let _ = a;
-    vec![
-        "Run order: not recorded in these bundles (each platform's repetitions may have run in one block, so drift over time can fall on one platform).".into(),
-        "Stopping: not recorded in these bundles (repetition counts fixed by the suite).".into(),
-        "Host quiet: not recorded in these bundles (no load, steal or frequency evidence per run).".into(),
-    ]
+    let bundles = a.used_bundles();
+    let id = |b: &crate::load::BundleInfo| b.id[..12.min(b.id.len())].to_owned();
+    let mut out = Vec::new();
+    let mut orders: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for b in &bundles {
+        let d = &b.design;
+        let text = match (d.planned, d.order) {
+            _ if d.unread => "not read (loaded from a store, whose catalog keeps no design; analyze report on the bundle file shows it)".to_owned(),
+            (true, Some(o)) => format!("{}: {}", o.describe(), crate::design::order_meaning(&o)),
+            (true, None) => "blocked, not recorded in the plan (each platform's repetitions in one block, so drift over time can fall on one platform)".to_owned(),
+            (false, _) => "not recorded (results imported from elsewhere)".to_owned(),
+        };
+        orders.entry(text).or_default().push(id(b));
+    }
+    let order = match orders.len() {
+        1 => orders.into_keys().collect::<Vec<_>>().join(""),
+        _ => orders
+            .into_iter()
+            .map(|(text, ids)| format!("{text} (bundles {})", ids.join(", ")))
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    out.push(format!(
+        "Run order: {order}. A block is one workload's warm-ups and repetitions on one platform (one guest boot). Isolation phases and scalability steps keep their own order after the overall experiment."
+    ));
+    let lanes: Vec<(String, &collect::runner::schedule::LaneRecord)> = bundles
+        .iter()
+        .flat_map(|b| b.design.lanes.iter().map(move |l| (id(b), l)))
+        .collect();
+    let unread = bundles.iter().filter(|b| b.design.unread).count();
+    if lanes.is_empty() && unread > 0 {
+        out.push(format!("Stopping: not read for the {unread} bundle(s) loaded from a store (its catalog keeps no design)."));
+    } else if lanes.is_empty() {
+        out.push(
+            "Stopping: not recorded in these bundles (repetition counts fixed by the suite)."
+                .into(),
+        );
+    } else {
+        let fixed = lanes.iter().filter(|(_, l)| l.rule.is_none()).count();
+        let mut parts: Vec<String> = lanes
+            .iter()
+            .filter(|(_, l)| l.rule.is_some())
+            .map(|(b, l)| format!("{} on {} ({b}): {}", l.workload, l.platform, l.why()))
+            .collect();
+        match fixed {
+            0 => {}
+            1 => parts.push("1 workload on 1 platform ran the suite's fixed count".into()),
+            n => parts.push(format!(
+                "{n} workload-platform lanes ran the suite's fixed count"
+            )),
+        }
+        out.push(format!(
+            "Stopping (adaptive lanes stop when every metric's 95% interval is within the target of its mean, at their maximum, or after a failed repetition; each decision re-derived from the values by analyze verify --rederive): {}.",
+            parts.join("; ")
+        ));
+    }
+    let runs: usize = bundles.iter().map(|b| b.design.runs.len()).sum();
+    if runs == 0 && unread > 0 {
+        out.push(format!("Host quiet: not read for the {unread} bundle(s) loaded from a store (its catalog keeps no design)."));
+    } else if runs == 0 {
+        out.push("Host quiet: not recorded in these bundles (no load, steal or frequency evidence per run).".into());
+    } else {
+        let busy: Vec<&crate::design::RunQuiet> =
+            bundles.iter().flat_map(|b| b.design.busy()).collect();
+        let warmups = busy.iter().filter(|r| r.run.contains("/warmup-")).count();
+        out.push(format!(
+            "Host quiet: {runs} runs (warm-ups included) carry evidence from /proc and /sys before and after the measured step where it ran (load average, steal, iowait, other processes' CPU time, frequency, governor; on guest platforms also the host's view of the guest's block); {} measured on a busy host (steal above {STEAL_LIMIT_PCT}% of the CPU time or other processes above {OTHERS_LIMIT_PCT}% of the CPUs' time during the step, or host steal above {STEAL_LIMIT_PCT}% during a guest's block), {warmups} of them warm-ups; the repetitions among them are named in the warnings and kept in the tables; the load average is shown, not judged (it lags a minute and counts the previous repetition's own load).",
+            busy.len()
+        ));
+    }
+    let designs: Vec<&crate::design::Design> = bundles.iter().map(|b| &b.design).collect();
+    let workloads: Vec<String> = designs
+        .iter()
+        .flat_map(|d| d.disks.iter().map(|x| x.workload.clone()))
+        .collect();
+    let shown: Vec<&str> = workloads.iter().map(String::as_str).collect();
+    for note in crate::design::disk_notes(&designs, &shown) {
+        out.push(format!("Disk cache policy: {note}"));
+    }
+    out
 }
 
 /// Each statistical method of the report with the keys it cites.
@@ -149,7 +229,7 @@ pub fn latex(a: &Analysis) -> String {
         let _ = writeln!(out, "{}{cite}.", escape(text));
     }
     let _ = writeln!(out, "{}\n", escape(crate::samples::ISOLATION_UNIT));
-    out.push_str("\\paragraph{Rules of rigorous benchmarking.}\nThe report states for each rule of Hoefler and Belli~\\cite{hoefler2015} and of Kalibera and Jones~\\cite{kalibera2013} whether it follows it.\n");
+    out.push_str("\\paragraph{Rules of rigorous benchmarking.}\nThe report states for each rule of Hoefler and Belli~\\cite{hoefler2015}, of Kalibera and Jones~\\cite{kalibera2013} and of Mytkowicz et al.~\\cite{mytkowicz2009} whether it follows it.\n");
     for r in RULES {
         let _ = writeln!(
             out,

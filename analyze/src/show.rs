@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use benchvm_format::metrics::Status;
 
+use crate::design::{order_meaning, Design};
 use crate::load::{load, LoadOptions};
 
 pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
@@ -53,6 +54,7 @@ pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
             "  {platform:<10} {accel:<8} {experiment:<12} {ok:>6} {failed:>6} {dnr:>6}"
         );
     }
+    show_design(&loaded.design);
     collect::outln!();
     collect::outln!("environment:");
     let facts = [
@@ -102,4 +104,68 @@ pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
 /// A fact, or "unknown" when the bundle's source did not state it.
 fn known(fact: Option<String>) -> String {
     fact.unwrap_or_else(|| "unknown".into())
+}
+
+/// The order, why each lane stopped, and each run's quiet figures.
+fn show_design(d: &Design) {
+    collect::outln!();
+    let order = match (d.planned, d.order) {
+        (true, Some(o)) => format!("{} ({})", o.describe(), order_meaning(&o)),
+        (true, None) => "blocked (not recorded in the plan)".to_owned(),
+        (false, _) => "not recorded".to_owned(),
+    };
+    collect::outln!("order     {order}");
+    if !d.lanes.is_empty() {
+        collect::outln!("stopping:");
+        for l in &d.lanes {
+            collect::outln!(
+                "  {:<10} {:<16} {:<8} {}",
+                l.platform,
+                l.workload,
+                l.stopped.as_str(),
+                l.why()
+            );
+        }
+    }
+    if d.runs.is_empty() {
+        return;
+    }
+    let busy = d.busy().count();
+    collect::outln!(
+        "host quiet: {} runs with evidence, {busy} measured on a busy host",
+        d.runs.len()
+    );
+    collect::outln!(
+        "  {:<44} {:>13} {:>7} {:>8} {:>8} {:>7} {:>6}  verdict",
+        "run",
+        "load 1 min",
+        "steal%",
+        "iowait%",
+        "others%",
+        "MHz",
+        "host%"
+    );
+    let pct = |v: Option<f64>| v.map_or("-".to_owned(), |v| format!("{v:.1}"));
+    for r in &d.runs {
+        let step = r.step.as_ref();
+        collect::outln!(
+            "  {:<44} {:>13} {:>7} {:>8} {:>8} {:>7} {:>6}  {}",
+            r.run,
+            step.map_or("-".into(), |f| format!(
+                "{:.2}->{:.2}",
+                f.load1_before, f.load1_after
+            )),
+            pct(step.and_then(|f| f.steal_pct)),
+            pct(step.and_then(|f| f.iowait_pct)),
+            pct(step.and_then(|f| f.others_pct)),
+            step.and_then(|f| f.freq_mhz_after)
+                .map_or("-".into(), |m| format!("{m:.0}")),
+            pct(r.host.as_ref().and_then(|f| f.steal_pct)),
+            if r.busy.is_empty() {
+                "quiet".to_owned()
+            } else {
+                format!("busy: {}", r.busy.join("; "))
+            }
+        );
+    }
 }

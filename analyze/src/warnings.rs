@@ -1,12 +1,16 @@
 //! Warnings about the data behind the tables: too few values, high
 //! coefficient of variation, failed or dnr runs (`stats::quality`), and
 //! MAD outliers (`stats::outliers`), each outlier with the bundle and run
-//! folder it came from. Nothing is dropped: the tables use every ok value.
+//! folder it came from, and runs measured on a busy host (`design`). Nothing is dropped: the tables use every ok value.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+use collect::quiet::{OTHERS_LIMIT_PCT, STEAL_LIMIT_PCT};
 
 use polars::prelude::DataFrame;
 
+use crate::design::RunQuiet;
+use crate::load::BundleInfo;
 use crate::render::{Align, Doc};
 use crate::samples::{origin, Key, Sample};
 use crate::stats::outliers::{outliers, score_text, THRESHOLD};
@@ -21,6 +25,7 @@ pub enum Kind {
     ZeroVariance,
     FailedRuns,
     Outlier,
+    BusyHost,
 }
 
 impl Kind {
@@ -31,6 +36,7 @@ impl Kind {
             Kind::ZeroVariance => "zero-variance",
             Kind::FailedRuns => "failed-runs",
             Kind::Outlier => "outlier",
+            Kind::BusyHost => "busy-host",
         }
     }
 }
@@ -114,6 +120,54 @@ pub fn collect(df: &DataFrame, samples: &BTreeMap<Key, Sample>) -> Vec<Warning> 
     out
 }
 
+/// A warning per run whose values are in the tables and that measured on
+/// a busy host ([`collect::quiet`]: steal or other processes above their
+/// limits during the measured step), with its bundle and run folder.
+pub fn busy(
+    df: &DataFrame,
+    samples: &BTreeMap<Key, Sample>,
+    bundles: &[&BundleInfo],
+) -> Vec<Warning> {
+    let mut busy: HashMap<(String, String), &RunQuiet> = HashMap::new();
+    for b in bundles {
+        for r in b.design.busy() {
+            busy.insert((b.id.clone(), r.run.clone()), r);
+        }
+    }
+    if busy.is_empty() {
+        return Vec::new();
+    }
+    let mut found: BTreeMap<(String, String), (Key, Vec<String>, &RunQuiet)> = BTreeMap::new();
+    for (key, s) in samples {
+        for &row in &s.rows {
+            let o = origin(df, row);
+            let at = (o.bundle_id, o.run);
+            if let Some(&r) = busy.get(&at) {
+                let e = found
+                    .entry(at)
+                    .or_insert_with(|| (key.clone(), Vec::new(), r));
+                if !e.1.contains(&key.metric) {
+                    e.1.push(key.metric.clone());
+                }
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|((bundle_id, run), (key, metrics, r))| Warning {
+            kind: Kind::BusyHost,
+            key: Key {
+                metric: metrics.join(", "),
+                ..key
+            },
+            detail: r.busy.join("; "),
+            value: None,
+            bundle_id: Some(bundle_id),
+            run: Some(run),
+        })
+        .collect()
+}
+
 const FIELDS: &[&str] = &[
     "kind",
     "experiment",
@@ -170,6 +224,7 @@ pub fn doc(warnings: &[Warning], max_rows: usize) -> Doc {
     let mut notes = vec![
         format!("few-values: fewer than {MIN_N} ok values; high-cv: coefficient of variation sd/|mean| above {:.0}%; zero-variance: every value equal (no spread to test with); failed-runs: runs with status failed or dnr (not in the tables).", CV_LIMIT * 100.0),
         "outlier: |x - median| / (1.4826 MAD) > 3 (Leys et al. 2013); flagged, never dropped. Where: bundle id (12 digits) and run folder.".to_owned(),
+        format!("busy-host: during the measured step, steal took more than {STEAL_LIMIT_PCT}% of the CPU time or other processes more than {OTHERS_LIMIT_PCT}% of the CPUs' time (on the host's side of a guest's block, steal alone); from each run's quiet.json and host-quiet.json; flagged, never dropped."),
     ];
     if warnings.len() > rows.len() {
         notes.push(format!(

@@ -139,3 +139,71 @@ fn smoke_suite_natively_gives_a_bundle_that_verifies_and_reports() {
     }
     assert!(md.contains("Fieller"));
 }
+
+/// cpu in adaptive blocks no real machine stops early (+-0.01%), disk-read
+/// fixed: seconds natively.
+const ADAPTIVE: &str = r#"
+name = "adaptive"
+platforms = ["native"]
+[defaults]
+repetitions = 2
+warmups = 1
+deadline_s = 60
+[experiments.overall]
+workloads = ["cpu", "disk-read"]
+[workloads.cpu]
+kind = "sysbench-cpu"
+max_prime = 2000
+events = 300
+threads = 1
+repetitions = { min = 3, max = 6, target_ci = 0.0001 }
+[workloads.disk-read]
+kind = "fio"
+rw = "read"
+block_kib = 1024
+file_mib = 16
+"#;
+
+#[test]
+fn a_random_order_with_adaptive_repetitions_is_rederived_and_shown() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let suite = tmp.path().join("adaptive.toml");
+    std::fs::write(&suite, ADAPTIVE).expect("suite");
+    let stdout = run(Command::new(bin("collect"))
+        .args(["run", "--suite"])
+        .arg(&suite)
+        .args(["--platform", "native", "--order", "random", "--seed", "5"])
+        .arg("--out")
+        .arg(tmp.path()));
+    let bundle = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("bundle "))
+        .map(|p| PathBuf::from(p.trim()))
+        .expect("collect prints the bundle path");
+    let verify = run(Command::new(bin("analyze"))
+        .args(["verify", "--rederive"])
+        .arg(&bundle));
+    for needed in [
+        "all 12 planned runs accounted for (11 ok, 0 failed, 0 dnr, 1 not needed by their stopping rule)",
+        "the random (seed 5) order and the stopping of 2 lanes played again, every quiet and disk claim checked",
+    ] {
+        assert!(verify.contains(needed), "{needed:?} not in:\n{verify}");
+    }
+    let show = run(Command::new(bin("analyze")).arg("show").arg(&bundle));
+    for needed in [
+        "order     random (seed 5)",
+        "cpu              max      max of 6 repetitions reached",
+        "disk-read        fixed    fixed by the suite: 2 repetitions",
+        "host quiet: 11 runs with evidence",
+        "runs/native/overall/cpu/warmup-02",
+    ] {
+        assert!(show.contains(needed), "{needed:?} not in:\n{show}");
+    }
+    let loaded = analyze::load::load(&bundle, &Default::default()).expect("verifies");
+    let step = loaded.design.runs[0].step.as_ref().expect("step figures");
+    assert!(step.seconds > 0.0 && step.cpus > 0, "{step:?}");
+    assert_eq!(
+        loaded.design.disks[0].policy,
+        collect::workload::IoPolicy::Direct
+    );
+}

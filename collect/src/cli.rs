@@ -253,6 +253,18 @@ pub enum XenGuestType {
     Pvh,
 }
 
+/// `--order`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Order {
+    /// Platform after platform.
+    Blocked,
+    /// Per workload, the platforms' blocks alternate; the first platform
+    /// rotates from workload to workload.
+    Interleaved,
+    /// Workloads and each round's platforms in an order drawn from --seed.
+    Random,
+}
+
 /// Accelerator of kvm guests.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Accel {
@@ -309,6 +321,17 @@ pub struct RunArgs {
     /// Type of xen guests; recorded as accel xen-pv or xen-pvh.
     #[arg(long, value_enum, default_value_t = XenGuestType::Pv)]
     pub xen_guest_type: XenGuestType,
+    /// Order of the blocks of runs (a block: one workload's warm-ups and
+    /// repetitions on one platform, one guest): `blocked` (platform after
+    /// platform), `interleaved` (workload after workload, the platforms'
+    /// blocks alternating, the first platform rotating), `random` (drawn
+    /// from --seed). Default: interleaved with several platforms here,
+    /// else blocked. Recorded in the plan.
+    #[arg(long, value_enum)]
+    pub order: Option<Order>,
+    /// Seed of `--order random` (default: drawn from the clock; recorded).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Guest kernel (default: the newest vmlinuz-* in <cache>/guest-kernel/boot,
     /// then /boot, else Debian's, fetched on first use).
     #[arg(long)]

@@ -14,7 +14,7 @@
 //! vouches for (temporary folders, run folders renamed just before a kill,
 //! the run of a corrupt record).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -240,6 +240,29 @@ impl RunFolder {
             .append(&record)?;
         crate::fault::point("after-journal");
         Ok(())
+    }
+
+    /// The runs the journal holds so far: each folder's status and rows
+    /// (what `resume` and the schedule know of runs already finished).
+    pub fn recorded_runs(&self) -> Result<BTreeMap<String, (Status, Vec<MetricRow>)>> {
+        let replay = journal::replay(&self.root.join(JOURNAL))?;
+        let mut out = BTreeMap::new();
+        for record in replay.records {
+            if let Record::Run {
+                folder,
+                status,
+                rows,
+            } = record
+            {
+                let status = match status.as_str() {
+                    "ok" => Status::Ok,
+                    "failed" => Status::Failed,
+                    _ => Status::Dnr,
+                };
+                out.insert(folder, (status, rows));
+            }
+        }
+        Ok(out)
     }
 
     /// Writes `metrics.ndjson` from the journal's records, in their order.

@@ -183,8 +183,13 @@ fn huge_counts_are_reported_as_given() {
     );
     let e = err(&suite_with("repetitions = 4294967296\nwarmups = 0", ""));
     assert!(
+        e.ends_with("defaults.repetitions: 4294967296 is outside 1-1000"),
+        "{e}"
+    );
+    let e = err(&suite_with("repetitions = 1\nwarmups = 4294967296", ""));
+    assert!(
         e.ends_with(
-            "line 4: invalid value: integer `4294967296`, expected a whole number from 0 to 4294967295"
+            "line 5: invalid value: integer `4294967296`, expected a whole number from 0 to 4294967295"
         ),
         "{e}"
     );

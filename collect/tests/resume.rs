@@ -455,3 +455,75 @@ fn failed_run_folder_fsync_is_fatal_and_the_run_is_redone() {
         1,
     );
 }
+
+/// cpu in adaptive blocks whose target no real machine meets: a first
+/// block of 3, then one of 6 (up to max).
+const ADAPTIVE: &str = r#"
+name = "crash"
+platforms = ["native"]
+[defaults]
+repetitions = { min = 3, max = 9, target_ci = 0.0001 }
+warmups = 1
+deadline_s = 60
+[experiments.overall]
+workloads = ["cpu"]
+[workloads.cpu]
+kind = "sysbench-cpu"
+max_prime = 2000
+events = 300
+threads = 1
+"#;
+
+#[test]
+fn a_resumed_adaptive_run_keeps_its_blocks_and_places() {
+    let case = Case::new();
+    fs::write(&case.suite, ADAPTIVE).expect("suite");
+    // Killed in the second block: warm-up 1, reps 1-3, warm-up 2, rep 4
+    // are recorded.
+    killed(&case.run(Some("after-journal@6")));
+    assert_eq!(case.journaled_runs().len(), 6);
+    ok(&case.resume());
+    assert_eq!(
+        case.journaled_runs().len(),
+        11,
+        "2 warm-ups and 9 repetitions"
+    );
+    let stopping: serde_json::Value = serde_json::from_slice(
+        &fs::read(case.run.join("runs/native/overall/cpu/stopping.json")).expect("stopping"),
+    )
+    .expect("json");
+    assert_eq!(stopping["stopped"], "max", "{stopping}");
+    assert_eq!(stopping["repetitions"], 9);
+    assert_eq!(
+        stopping["not_needed"],
+        serde_json::json!([
+            "runs/native/overall/cpu/warmup-03",
+            "runs/native/overall/cpu/warmup-04"
+        ])
+    );
+    // Each run sits where an uninterrupted run would have put it.
+    for (folder, sequence, block) in [
+        ("warmup-01", 1, 1),
+        ("rep-03", 4, 1),
+        ("warmup-02", 5, 2),
+        ("rep-04", 6, 2),
+        ("rep-05", 7, 2),
+        ("rep-09", 11, 2),
+    ] {
+        let record: serde_json::Value = serde_json::from_slice(
+            &fs::read(
+                case.run
+                    .join(format!("runs/native/overall/cpu/{folder}/run.json")),
+            )
+            .expect("run.json"),
+        )
+        .expect("json");
+        assert_eq!(
+            (record["sequence"].as_u64(), record["block"].as_u64()),
+            (Some(sequence), Some(block)),
+            "{folder}"
+        );
+    }
+    assert!(!case.run.join("runs/native/overall/cpu/warmup-03").exists());
+    assert_eq!(case.bundles().len(), 1);
+}

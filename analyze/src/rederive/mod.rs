@@ -31,6 +31,13 @@
 //!    planned repetition has exactly one row per metric its workload
 //!    reports, warm-ups have none, and no row or file under `runs/` belongs
 //!    to a run the plan does not have.
+//! 5. The design ([`design`]): the plan's order and each adaptive lane's
+//!    stopping rule are played again with the values of 3, which gives the
+//!    runs that ran (each `run.json`'s place in the order), the runs not
+//!    needed (no file, no row) and each lane's `stopping.json`; each run's
+//!    quiet claim is what its `quiet.json` and `host-quiet.json` give, each
+//!    disk run's cache policy what the suite, the platform's facts and its
+//!    `setup.log` give.
 //!
 //! The run folder's journal (`.journal`) is the collector's own state and
 //! never goes into a bundle: each run's `run.json` is what it leaves there.
@@ -39,6 +46,7 @@
 //! source and metadata are kept byte for byte under `import/`, and are
 //! imported again ([`import`]).
 
+mod design;
 mod host;
 mod import;
 mod plan;
@@ -54,7 +62,7 @@ use benchvm_format::metrics::{Status, METRICS_PATH};
 use benchvm_format::{read, Bundle, Limits};
 
 /// What was re-derived.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Rederived {
     /// Rows of the metrics table, every field checked.
     pub rows: usize,
@@ -65,6 +73,12 @@ pub struct Rederived {
     pub runs: usize,
     pub failed: usize,
     pub dnr: usize,
+    /// Planned runs their lane's stopping rule did not need.
+    pub not_needed: usize,
+    /// The order the plan records (`blocked`, `random (seed 7)`), when it
+    /// records one, and the lanes whose stopping was decided again.
+    pub order: Option<String>,
+    pub lanes: usize,
     /// An imported bundle: imported again from its kept source.
     pub imported: bool,
 }
@@ -78,15 +92,29 @@ impl Rederived {
                 self.values, self.rows
             );
         }
-        format!(
-            "re-derived all {} rows from the raw files ({} values parsed again); all {} planned runs accounted for ({} ok, {} failed, {} dnr)",
+        let mut text = format!(
+            "re-derived all {} rows from the raw files ({} values parsed again); all {} planned runs accounted for ({} ok, {} failed, {} dnr",
             self.rows,
             self.values,
-            self.runs,
+            self.runs + self.not_needed,
             self.runs - self.failed - self.dnr,
             self.failed,
             self.dnr
-        )
+        );
+        if self.not_needed > 0 {
+            text.push_str(&format!(
+                ", {} not needed by their stopping rule",
+                self.not_needed
+            ));
+        }
+        text.push(')');
+        if let Some(order) = &self.order {
+            text.push_str(&format!(
+                "; the {order} order and the stopping of {} lanes played again, every quiet and disk claim checked",
+                self.lanes
+            ));
+        }
+        text
     }
 }
 
@@ -94,13 +122,17 @@ impl Rederived {
 /// that carry claims. Logs other than `stdout.log` and consoles stay
 /// hashed only.
 fn wanted(path: &str) -> bool {
-    const RUN_FILES: [&str; 6] = [
+    const RUN_FILES: [&str; 10] = [
         "/stdout.log",
         "/run.json",
         "/load.json",
         "/boot.json",
         "/xl.cfg",
         "/console.log",
+        "/setup.log",
+        "/quiet.json",
+        "/host-quiet.json",
+        "/stopping.json",
     ];
     path == METRICS_PATH
         || path == SUMMARY_PATH
@@ -171,9 +203,14 @@ pub fn check(path: &Path, limits: &Limits) -> Result<Rederived> {
     // so a forged row is named as such; then that plan against the suite.
     let plan = plan::claimed(&files)?;
     rows::check_planned(&bundle.metrics, &plan)?;
-    let runs = runs::derive(&files, &plan)?;
+    let (runs, played) = design::replay(&files, &plan)?;
     let mut done = rows::check(&bundle.metrics, &runs)?;
     plan::check(&files, &bundle.manifest, &plan)?;
+    design::check_order(&plan, &runs, &played)?;
+    design::check_stopping(&files, &plan, &played)?;
+    done.not_needed = played.not_needed.len();
+    done.order = plan.order.map(|o| o.describe());
+    done.lanes = played.lanes.len();
     for run in &runs {
         done.runs += 1;
         match run.worst() {
@@ -182,7 +219,7 @@ pub fn check(path: &Path, limits: &Limits) -> Result<Rederived> {
             Status::Dnr => done.dnr += 1,
         }
     }
-    plan::check_no_strays(&files, &plan)?;
+    plan::check_no_strays(&files, &plan, &runs, &played)?;
     Ok(done)
 }
 

@@ -7,11 +7,13 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, Context, Result};
 use benchvm_format::Manifest;
-use collect::plan::{self, Plan, PlannedRun};
+use collect::plan::{self, Plan, PlannedRun, RunOrder};
 use collect::suite;
 use serde_json::Value;
 
+use super::runs::Found;
 use super::Files;
+use collect::runner::schedule::Schedule;
 
 pub const PLAN: &str = "config/plan.json";
 pub const SUITE: &str = "config/suite.toml";
@@ -21,6 +23,8 @@ const SETTINGS: &str = "config/settings.json";
 #[derive(Debug, serde::Deserialize)]
 struct Settings {
     platforms: Vec<String>,
+    #[serde(default)]
+    order: Option<RunOrder>,
 }
 
 /// The plan the bundle claims.
@@ -56,6 +60,15 @@ pub fn check(files: &Files<'_>, manifest: &Manifest, claimed: &Plan) -> Result<(
                 settings.platforms.join(", ")
             );
         }
+        if let (Some(asked), Some(planned)) = (settings.order, claimed.order) {
+            if asked != planned {
+                bail!(
+                    "{PLAN} runs in the {} order, but {SETTINGS} says the run was asked for {}",
+                    planned.describe(),
+                    asked.describe()
+                );
+            }
+        }
     }
     if suite.name != manifest.suite {
         bail!(
@@ -64,7 +77,15 @@ pub fn check(files: &Files<'_>, manifest: &Manifest, claimed: &Plan) -> Result<(
             suite.name
         );
     }
-    let built = plan::build(&suite, &claimed.platforms);
+    let mut built = plan::build_with(
+        &suite,
+        &claimed.platforms,
+        claimed.order.unwrap_or(RunOrder::BLOCKED),
+    );
+    if claimed.order.is_none() {
+        // Made before plans recorded their order: those ran blocked.
+        built.order = None;
+    }
     if serde_json::to_value(&built)? != told {
         bail!(
             "{PLAN} is not the plan {SUITE} gives on {}: {}",
@@ -112,10 +133,29 @@ fn first_difference(told: &Plan, built: &Plan) -> Result<String> {
     Ok("its suite name, platforms or guest size differ".to_owned())
 }
 
-/// Refuses a file under `runs/` that belongs to no planned run.
-pub fn check_no_strays(files: &Files<'_>, plan: &Plan) -> Result<()> {
-    let folders: BTreeSet<String> = plan.runs.iter().map(PlannedRun::folder).collect();
+/// Refuses a file under `runs/` that belongs to no run that ran (a
+/// planned run its stopping rule did not need has none) and is no lane's
+/// stopping record.
+pub fn check_no_strays(
+    files: &Files<'_>,
+    plan: &Plan,
+    ran: &[Found<'_>],
+    played: &Schedule,
+) -> Result<()> {
+    let folders: BTreeSet<String> = ran.iter().map(|f| f.run.folder()).collect();
+    let records: BTreeSet<String> = played.lanes.iter().map(|l| l.path()).collect();
+    let unneeded: BTreeSet<String> = played
+        .not_needed
+        .iter()
+        .map(|&i| plan.runs[i].folder())
+        .collect();
     for path in files.under("runs/") {
+        if records.contains(path) {
+            continue;
+        }
+        if let Some(run) = unneeded.iter().find(|f| path.starts_with(&format!("{f}/"))) {
+            bail!("{path}: a file of {run}, a planned run its lane's stopping record says was not needed");
+        }
         let mut dir = path;
         let planned = loop {
             match dir.rfind('/') {

@@ -7,11 +7,12 @@ use benchvm_format::env::{EnvSummary, SUMMARY_PATH};
 use benchvm_format::metrics::Status;
 use collect::isolation::client::{share_pct, LoadReport, GOOD_RATE};
 use collect::isolation::phase::GuestView;
-use collect::plan::{Phase, Plan, PlannedRun};
+use collect::plan::{Phase, PlannedRun};
 use collect::platform::RunOutcome;
 use collect::runner::isolation::judge;
 use collect::workload::{MetricDef, Output};
 use serde::Deserialize;
+use serde_json::Value;
 
 use super::host::{self, Host};
 use super::plan::PLAN;
@@ -48,6 +49,23 @@ struct RunFile {
     status: Option<Status>,
     #[serde(default)]
     reason: Option<String>,
+    /// The run's place in the order runs ran (`collect::runner::Position`).
+    #[serde(default)]
+    sequence: Option<u32>,
+    #[serde(default)]
+    block: Option<u32>,
+    /// Its quiet evidence's figures and verdict; absent in records made
+    /// before they were recorded.
+    #[serde(default, deserialize_with = "present")]
+    quiet: Option<Value>,
+    /// A disk workload's cache policy.
+    #[serde(default, deserialize_with = "present")]
+    disk: Option<Value>,
+}
+
+/// A key that is there, even as `null`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 /// One folder that holds rows: a run, or one guest of a multi-guest run.
@@ -64,6 +82,9 @@ pub struct Unit {
     pub values: Vec<(MetricDef, Option<f64>)>,
     /// The raw files that give the values.
     pub values_from: String,
+    /// Its `run.json`'s claim of where the run sits in the order:
+    /// (sequence, block).
+    pub position: (Option<u32>, Option<u32>),
 }
 
 /// A planned run and what its files say.
@@ -92,26 +113,46 @@ impl Found<'_> {
     }
 }
 
-/// Finds every planned run's files and derives how it ended.
-pub fn derive<'p>(files: &Files<'_>, plan: &'p Plan) -> Result<Vec<Found<'p>>> {
-    let summary: EnvSummary = files
+/// The bundle's environment summary, which every run's host evidence
+/// must agree with.
+pub fn summary(files: &Files<'_>) -> Result<EnvSummary> {
+    files
         .json(SUMMARY_PATH)?
-        .with_context(|| format!("the bundle has no {SUMMARY_PATH}"))?;
-    let mut found = Vec::with_capacity(plan.runs.len());
-    for run in &plan.runs {
-        let units = match (run.n_guests, &run.stressor) {
-            (Some(n), Some(_)) => (1..=n)
-                .map(|g| isolation_guest(files, run, g))
-                .collect::<Result<Vec<_>>>()?,
-            (Some(n), None) => scalability(files, run, n)?,
-            (None, _) => vec![single(files, run, &run.folder(), None, None)?],
-        };
-        for unit in &units {
-            host::check_facts(&summary, &unit.host)?;
-        }
-        found.push(Found { run, units });
+        .with_context(|| format!("the bundle has no {SUMMARY_PATH}"))
+}
+
+/// Finds one planned run's files and derives how it ended. `recorded`:
+/// its records must carry the quiet, disk and order claims (plans that
+/// record their order).
+pub fn derive<'p>(
+    files: &Files<'_>,
+    summary: &EnvSummary,
+    run: &'p PlannedRun,
+    recorded: bool,
+) -> Result<Found<'p>> {
+    let ctx = Ctx {
+        files,
+        summary,
+        recorded,
+    };
+    let units = match (run.n_guests, &run.stressor) {
+        (Some(n), Some(_)) => (1..=n)
+            .map(|g| isolation_guest(files, run, g))
+            .collect::<Result<Vec<_>>>()?,
+        (Some(n), None) => scalability(&ctx, run, n)?,
+        (None, _) => vec![single(&ctx, run, &run.folder(), None, None)?],
+    };
+    for unit in &units {
+        host::check_facts(summary, &unit.host)?;
     }
-    Ok(found)
+    Ok(Found { run, units })
+}
+
+/// What deriving a run needs besides the run.
+struct Ctx<'a, 'b> {
+    files: &'a Files<'b>,
+    summary: &'a EnvSummary,
+    recorded: bool,
 }
 
 /// The record of a planned folder; a missing one is a missing run.
@@ -201,12 +242,13 @@ fn check_reason(path: &str, status: Status, reason: Option<&str>) -> Result<()> 
 
 /// A run of its own (overall), or one guest of a scalability run.
 fn single(
-    files: &Files<'_>,
+    ctx: &Ctx<'_, '_>,
     run: &PlannedRun,
     folder: &str,
     guest: Option<u32>,
     parent: Option<&RunOutcome>,
 ) -> Result<Unit> {
+    let files = ctx.files;
     let told = record(files, run, folder)?;
     let path = format!("{folder}/run.json");
     let host = host_of(files, run, folder)?;
@@ -250,6 +292,15 @@ fn single(
             slot.1 = Some(v);
         }
     }
+    super::design::check_quiet(files, folder, told.quiet.as_ref(), ctx.recorded)?;
+    super::design::check_disk(
+        files,
+        ctx.summary,
+        run,
+        folder,
+        told.disk.as_ref(),
+        ctx.recorded,
+    )?;
     Ok(Unit {
         folder: folder.to_owned(),
         guest,
@@ -258,11 +309,13 @@ fn single(
         status_from: format!("{path} says the run ended {}", status_name(outcome.status)),
         values,
         values_from: format!("{folder}/stdout.log parsed again, with the wall time of {path}"),
+        position: (told.sequence, told.block),
     })
 }
 
 /// A scalability run: its own `run.json`, then each guest.
-fn scalability(files: &Files<'_>, run: &PlannedRun, n: u32) -> Result<Vec<Unit>> {
+fn scalability(ctx: &Ctx<'_, '_>, run: &PlannedRun, n: u32) -> Result<Vec<Unit>> {
+    let files = ctx.files;
     let folder = run.folder();
     let path = format!("{folder}/run.json");
     let told = record(files, run, &folder)?;
@@ -273,8 +326,15 @@ fn scalability(files: &Files<'_>, run: &PlannedRun, n: u32) -> Result<Vec<Unit>>
         .with_context(|| format!("{path}: does not give the outcome of {n} guests"))?;
     let mut units = Vec::with_capacity(guests.len());
     for (g, outcome) in (1..=n).zip(guests) {
-        let unit = single(files, run, &run.guest_folder(g), Some(g), Some(outcome))?;
+        let mut unit = single(ctx, run, &run.guest_folder(g), Some(g), Some(outcome))?;
         check_claims(&path, &told, run, &unit.host)?;
+        if unit.position != (told.sequence, told.block) {
+            bail!(
+                "{}/run.json: its place in the order is not the one {path} gives",
+                unit.folder
+            );
+        }
+        unit.position = (told.sequence, told.block);
         units.push(unit);
     }
     Ok(units)
@@ -344,6 +404,7 @@ fn isolation_guest(files: &Files<'_>, run: &PlannedRun, guest: u32) -> Result<Un
         ),
         values: vec![(GOOD_RATE, value)],
         values_from: format!("{load_path}: the load client's counts"),
+        position: (told.sequence, told.block),
     })
 }
 

@@ -208,6 +208,7 @@ pub fn load(target: &Target, options: &LoadOptions, strict: bool) -> Result<Load
             created: h.record.created,
             platforms: h.record.platforms,
             summary: h.record.summary,
+            design: crate::design::Design::unread(),
         })
         .collect();
     log::debug!(

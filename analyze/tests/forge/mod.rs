@@ -188,6 +188,80 @@ fn fake_run_of(root: &Path, fake: Fake, text: &str) -> PathBuf {
     root.to_path_buf()
 }
 
+/// The design of the runs: cpu with adaptive repetitions, disk-read fixed,
+/// on native and kvm, interleaved.
+const DESIGN_SUITE: &str = r#"
+name = "forgery-guests"
+platforms = ["native", "kvm"]
+[defaults]
+repetitions = 2
+warmups = 1
+deadline_s = 60
+[experiments.overall]
+workloads = ["cpu", "disk-read"]
+[workloads.cpu]
+kind = "sysbench-cpu"
+max_prime = 2000
+events = 2000
+threads = 1
+repetitions = { min = 3, max = 9, target_ci = 0.02 }
+[workloads.disk-read]
+kind = "fio"
+rw = "read"
+block_kib = 1024
+file_mib = 16
+"#;
+
+/// A run folder of [`DESIGN_SUITE`] on fake native and kvm (TCG)
+/// platforms in `order`: native's cpu wall times are steady (its lane
+/// stops after its first block), kvm's spread (its lane runs to 9), and
+/// kvm's steps lose 7.5% of their CPU time to steal.
+pub fn design_run(dir: &Path, order: plan::RunOrder) -> PathBuf {
+    let root = dir.join("run");
+    let suite = suite::parse(DESIGN_SUITE, Path::new("forgery-guests.toml")).expect("suite");
+    let names = ["native".to_owned(), "kvm".to_owned()];
+    let plan = plan::build_with(&suite, &names, order);
+    let start = Record::Start {
+        collect_version: "0.1.0".into(),
+        suite_sha256: String::new(),
+        suite_path: "forgery-guests.toml".into(),
+        runs: plan.runs.len(),
+    };
+    let folder = RunFolder::create(&root, &meta(&["native", "kvm"]), &start).expect("folder");
+    let write = |path: &str, bytes: &[u8]| folder.write_file(path, bytes).expect(path);
+    write("config/suite.toml", DESIGN_SUITE.as_bytes());
+    write(
+        "config/plan.json",
+        &serde_json::to_vec_pretty(&plan).expect("plan"),
+    );
+    let sysbench = include_str!("../../../collect/testdata/sysbench_cpu_t1_events.txt");
+    let fio = include_str!("../../../collect/testdata/fio_seqread.json");
+    let native = Fake::new("native")
+        .answer("sysbench", sysbench, Status::Ok, 0.5)
+        .answer("fio", fio, Status::Ok, 1.0);
+    let kvm = Fake::new("kvm")
+        .recording(&root)
+        .expect("recording")
+        .answer("sysbench", sysbench, Status::Ok, 0.5)
+        .wall_times(
+            "sysbench",
+            &[1.0, 1.3, 0.8, 1.1, 0.9, 1.2, 1.0, 0.95, 1.05, 1.1],
+        )
+        .answer("fio", fio, Status::Ok, 1.0)
+        .quiet(150, 0);
+    let mut summary = EnvSummary::default();
+    summary.platforms.insert("native".into(), native.facts());
+    summary.platforms.insert("kvm".into(), kvm.facts());
+    write(
+        SUMMARY_PATH,
+        &serde_json::to_vec_pretty(&summary).expect("summary"),
+    );
+    let mut platforms: Vec<Box<dyn Platform>> = vec![Box::new(native), Box::new(kvm)];
+    runner::execute(&plan, &mut platforms, None, &folder, &Default::default()).expect("runs");
+    folder.finalize().expect("metrics");
+    root
+}
+
 /// kvm on a machine without KVM: TCG guests.
 pub fn kvm_tcg_run(dir: &Path) -> PathBuf {
     fake_run(&dir.join("run"), Fake::new("kvm"))

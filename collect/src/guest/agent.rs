@@ -63,7 +63,7 @@ fn f64_or_nan<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 /// Name of the outcome file inside a record.
 pub const OUTCOME_FILE: &str = "outcome.json";
 /// Files of a run's folder that travel in its record.
-const RUN_FILES: &[&str] = &["setup.log", "stdout.log", "stderr.log"];
+const RUN_FILES: &[&str] = &["setup.log", "stdout.log", "stderr.log", crate::quiet::FILE];
 
 /// Seconds since the guest booted.
 pub fn uptime() -> f64 {

@@ -22,6 +22,7 @@ use serde_json::json;
 use super::{guest_dir, ParallelRequest, Platform, RunOutcome, RunRequest};
 use crate::guest::console;
 use crate::guest::qemu::{Accel, QemuCommand};
+use crate::quiet;
 use crate::workload::{StepContext, Steps};
 use crate::xen::config::{GuestType, XlConfig};
 use crate::xen::LAB_FLAG;
@@ -41,12 +42,17 @@ pub struct Fake {
     pub emulated: bool,
     /// Program name (`sysbench`, `fio`, `make`) -> answer.
     pub answers: BTreeMap<String, Canned>,
+    /// Program name -> wall times its answers take in turn (cycling),
+    /// instead of its answer's own.
+    pub walls: BTreeMap<String, Vec<f64>>,
     /// Every measured command, in order.
     pub seen: Vec<Vec<String>>,
     /// Guests (1-based) that do not return in every scalability run.
     pub dnr_guests: Vec<u32>,
     /// xen: `benchvm.lab=` of dom0's command line (an emulated Xen host).
     pub lab: Option<String>,
+    /// The `quiet.json` every measured step leaves (see [`Fake::quiet`]).
+    pub evidence: quiet::Evidence,
     /// The run folder whose `config/<platform>/` receives generated configs.
     record: Option<PathBuf>,
     /// Guests started so far.
@@ -68,9 +74,11 @@ impl Fake {
             accel: accel.into(),
             emulated,
             answers: BTreeMap::new(),
+            walls: BTreeMap::new(),
             seen: Vec::new(),
             dnr_guests: Vec::new(),
             lab: None,
+            evidence: quiet_evidence(0, 0),
             record: None,
             guests: 0,
         }
@@ -105,9 +113,23 @@ impl Fake {
         Ok(self)
     }
 
+    /// Every measured step leaves this quiet evidence: `steal` and
+    /// `others` ticks of 2000 (10 s on 2 CPUs) went to steal and to other
+    /// processes.
+    pub fn quiet(mut self, steal: u64, others: u64) -> Self {
+        self.evidence = quiet_evidence(steal, others);
+        self
+    }
+
     /// Makes guest `guest` of every scalability run crash (dnr).
     pub fn crash_guest(mut self, guest: u32) -> Self {
         self.dnr_guests.push(guest);
+        self
+    }
+
+    /// The measured runs of `program` take these wall times in turn.
+    pub fn wall_times(mut self, program: &str, walls: &[f64]) -> Self {
+        self.walls.insert(program.into(), walls.to_vec());
         self
     }
 
@@ -291,13 +313,25 @@ impl Fake {
     fn answer_run(&mut self, steps: &Steps, dir: &Path, name: &str) -> anyhow::Result<RunOutcome> {
         self.seen.push(steps.measured.clone());
         let program = steps.measured.first().cloned().unwrap_or_default();
-        let canned = self.answers.get(&program).cloned().unwrap_or(Canned {
+        let mut canned = self.answers.get(&program).cloned().unwrap_or(Canned {
             stdout: String::new(),
             status: Status::Failed,
             wall_s: 0.0,
         });
+        if let Some(walls) = self.walls.get(&program).filter(|w| !w.is_empty()) {
+            let turn = self
+                .seen
+                .iter()
+                .filter(|m| m.first() == Some(&program))
+                .count();
+            canned.wall_s = walls[(turn - 1) % walls.len()];
+        }
         std::fs::write(dir.join("stdout.log"), &canned.stdout)?;
         std::fs::write(dir.join("stderr.log"), "")?;
+        std::fs::write(
+            dir.join(quiet::FILE),
+            serde_json::to_vec_pretty(&self.evidence)?,
+        )?;
         if self.is_guest_platform() {
             self.guest_files(dir, name, None)?;
         }
@@ -315,6 +349,40 @@ impl Fake {
                 exit_code: None,
             },
         })
+    }
+}
+
+/// 10 s of a measured step on 2 CPUs (2000 ticks): the step used 10 s of
+/// CPU, `steal` ticks were stolen, other processes used `others`.
+pub fn quiet_evidence(steal: u64, others: u64) -> quiet::Evidence {
+    let snap = |uptime_s: f64, cpu: quiet::CpuTimes, children_cpu_s: f64| quiet::Snapshot {
+        uptime_s,
+        loadavg: [0.25, 0.2, 0.1],
+        runnable: 1,
+        tasks: 120,
+        cpu,
+        cpus: 2,
+        freq_mhz: vec![2400.0, 2400.0],
+        freq_source: "cpuinfo".into(),
+        governor: None,
+        self_cpu_s: 0.5,
+        children_cpu_s,
+    };
+    let before = quiet::CpuTimes {
+        user: 5000,
+        idle: 20000,
+        ..quiet::CpuTimes::default()
+    };
+    let after = quiet::CpuTimes {
+        user: 5000 + 1000 + others,
+        idle: 20000 + 1000 - others - steal,
+        steal,
+        ..quiet::CpuTimes::default()
+    };
+    quiet::Evidence {
+        scope: quiet::Scope::Step,
+        before: snap(100.0, before, 2.0),
+        after: snap(110.0, after, 12.0),
     }
 }
 

@@ -10,14 +10,15 @@ use std::time::{Duration, Instant};
 use benchvm_format::metrics::Status;
 
 use super::RunOutcome;
-use crate::process;
 use crate::workload::Steps;
+use crate::{process, quiet};
 
 /// Time cleanup commands get after the run, even when the run timed out.
 pub const CLEANUP: Duration = Duration::from_secs(120);
 
-/// Runs `steps` in `scratch`, writing `setup.log`, `stdout.log` and
-/// `stderr.log` into `dir`. Setup and measured commands share `deadline`;
+/// Runs `steps` in `scratch`, writing `setup.log`, `stdout.log`,
+/// `stderr.log` and the measured command's quiet evidence (`quiet.json`,
+/// [`crate::quiet`]) into `dir`. Setup and measured commands share `deadline`;
 /// cleanup gets `cleanup` on its own. Wall time is the measured command's,
 /// from the monotonic clock.
 pub fn run(
@@ -50,7 +51,15 @@ pub fn run(
     if outcome.is_none() {
         let stdout = File::create(dir.join("stdout.log"))?;
         let stderr = File::create(dir.join("stderr.log"))?;
+        // Quiet evidence around the measured command alone.
+        let before = quiet::snapshot();
         let done = process::run(&steps.measured, scratch, stdout, stderr, deadline)?;
+        let evidence = quiet::Evidence {
+            scope: quiet::Scope::Step,
+            before,
+            after: quiet::snapshot(),
+        };
+        std::fs::write(dir.join(quiet::FILE), serde_json::to_vec_pretty(&evidence)?)?;
         outcome = Some(if done.success() {
             RunOutcome {
                 status: Status::Ok,

@@ -100,6 +100,9 @@ pub struct Xen {
     shared: PathBuf,
     /// The data disk as a block device of dom0's, for blkback.
     data_disk: Option<DataDevice>,
+    /// Whether scratch images are opened with O_DIRECT (`direct-io-safe`),
+    /// as kvm's are with `cache=none`: the image folder supports it.
+    scratch_direct: bool,
 }
 
 /// A non-recursive bind mount of `/`, unmounted on drop.
@@ -270,7 +273,17 @@ impl Xen {
         let timeouts = s
             .timeouts
             .unwrap_or_else(|| default_timeouts(lab.is_some()));
+        let scratch_direct = crate::guest::qemu::supports_direct_io(&s.work);
+        facts.insert(
+            "scratch_cache".into(),
+            if scratch_direct {
+                "direct-io-safe".into()
+            } else {
+                "writeback".into()
+            },
+        );
         let x = Xen {
+            scratch_direct,
             data_disk,
             s,
             kernel,
@@ -487,12 +500,14 @@ impl Xen {
                 target: scratch.to_path_buf(),
                 readonly: false,
                 script: None,
+                direct_io_safe: self.scratch_direct,
             },
             Disk {
                 vdev: "xvdc".into(),
                 target: results.to_path_buf(),
                 readonly: false,
                 script: None,
+                direct_io_safe: false,
             },
         ];
         if let Some(device) = &self.data_disk {
@@ -501,6 +516,7 @@ impl Xen {
                 target: device.path().to_path_buf(),
                 readonly: true,
                 script: Some(device.script().to_path_buf()),
+                direct_io_safe: false,
             });
             cfg = cfg.kernel_arg("benchvm.data", "/dev/xvdd");
         }

@@ -20,7 +20,7 @@ use anyhow::{bail, Context, Result};
 use benchvm_format::metrics::{MetricRow, Role, Status};
 use serde::Serialize;
 
-use super::GuestCounts;
+use super::record::{GuestCounts, Position};
 use crate::isolation::client::GOOD_RATE;
 use crate::isolation::phase::{GuestView, Phase as HostPhase};
 use crate::isolation::stressor::Stressor;
@@ -40,6 +40,8 @@ struct GuestRecord<'a> {
     stressor: &'a str,
     role: &'a str,
     phase: Phase,
+    #[serde(flatten)]
+    position: Position,
     deadline_s: u64,
     steps: &'a Steps,
     /// How the guest itself ended (its phase command's outcome).
@@ -56,6 +58,7 @@ pub(super) fn run_phase(
     run: &PlannedRun,
     platform: &mut dyn Platform,
     ctx: &StepContext,
+    position: Position,
     folder: &RunFolder,
 ) -> Result<GuestCounts> {
     let WorkloadSpec::Web(params) = &run.workload.spec else {
@@ -133,6 +136,7 @@ pub(super) fn run_phase(
             stressor: name,
             role,
             phase: run.phase,
+            position,
             deadline_s,
             steps: if guest == 1 { &stressed } else { &normal },
             guest_outcome: outcome,

@@ -10,9 +10,12 @@ use serde::{Deserialize, Serialize};
 use crate::workload::WorkloadSpec;
 
 mod multi_guest;
+mod schedule;
 
 use multi_guest::{isolation, scalability, RawIsolation, RawScalability};
 pub use multi_guest::{Isolation, Scalability, MAX_GUESTS, MAX_ISOLATION_GUESTS};
+pub use schedule::Schedule;
+use schedule::{check_schedule, repetitions};
 
 /// Platforms a suite may name.
 pub const PLATFORMS: [&str; 3] = ["native", "kvm", "xen"];
@@ -41,7 +44,7 @@ struct RawSuite {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawDefaults {
-    repetitions: u32,
+    repetitions: toml::Value,
     warmups: u32,
     deadline_s: u64,
 }
@@ -77,14 +80,6 @@ impl Default for GuestSize {
             scratch_gib: 4,
         }
     }
-}
-
-/// How often and how long a workload runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Schedule {
-    pub repetitions: u32,
-    pub warmups: u32,
-    pub deadline_s: u64,
 }
 
 /// A workload as the suite configures it.
@@ -228,11 +223,14 @@ pub fn parse(source: &str, path: &Path) -> Result<Suite, SuiteError> {
         return Err(err("name", "must be 1+ characters of [A-Za-z0-9_-]".into()));
     }
     check_platforms(&raw.platforms).map_err(|r| err("platforms", r))?;
-    let defaults = Schedule {
-        repetitions: raw.defaults.repetitions,
+    let mut defaults = Schedule {
+        repetitions: 1,
         warmups: raw.defaults.warmups,
         deadline_s: raw.defaults.deadline_s,
+        adaptive: None,
     };
+    repetitions(&raw.defaults.repetitions, &mut defaults)
+        .map_err(|(k, r)| err(&format!("defaults.repetitions{k}"), r))?;
     check_schedule(&defaults).map_err(|(k, r)| err(&format!("defaults.{k}"), r))?;
     let guest = raw.guest.unwrap_or_default();
     if !(1..=64).contains(&guest.vcpus)
@@ -343,22 +341,6 @@ pub fn check_platforms(platforms: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn check_schedule(s: &Schedule) -> Result<(), (&'static str, String)> {
-    if !(1..=1000).contains(&s.repetitions) {
-        return Err((
-            "repetitions",
-            format!("{} is outside 1-1000", s.repetitions),
-        ));
-    }
-    if s.warmups > 100 {
-        return Err(("warmups", format!("{} is outside 0-100", s.warmups)));
-    }
-    if !(1..=86_400).contains(&s.deadline_s) {
-        return Err(("deadline_s", format!("{} is outside 1-86400", s.deadline_s)));
-    }
-    Ok(())
-}
-
 /// Splits a workload table into its schedule overrides and its kind's
 /// parameters, each parsed strictly.
 fn workload_entry(
@@ -374,7 +356,10 @@ fn workload_entry(
         return Err((String::new(), "workload names are [a-z0-9_-]".into()));
     }
     let mut schedule = defaults;
-    for (key, slot) in [("repetitions", 0), ("warmups", 1), ("deadline_s", 2)] {
+    if let Some(value) = table.remove("repetitions") {
+        repetitions(&value, &mut schedule).map_err(|(k, r)| (format!(".repetitions{k}"), r))?;
+    }
+    for (key, slot) in [("warmups", 1), ("deadline_s", 2)] {
         if let Some(value) = table.remove(key) {
             let n = value
                 .as_integer()
@@ -387,13 +372,9 @@ fn workload_entry(
                 })?;
             // A count too large for the schedule is reported as given.
             let count = || {
-                u32::try_from(n).map_err(|_| {
-                    let range = if slot == 0 { "1-1000" } else { "0-100" };
-                    (format!(".{key}"), format!("{n} is outside {range}"))
-                })
+                u32::try_from(n).map_err(|_| (format!(".{key}"), format!("{n} is outside 0-100")))
             };
             match slot {
-                0 => schedule.repetitions = count()?,
                 1 => schedule.warmups = count()?,
                 _ => schedule.deadline_s = n,
             }

@@ -76,6 +76,11 @@ pub fn prepare(
         }
         .to_owned(),
     ];
+    if let Some(seed) = settings.order.seed {
+        // The lab's bundle has xen alone; a random order keeps its seed.
+        run_args.extend(["--order".to_owned(), "random".to_owned()]);
+        run_args.extend(["--seed".to_owned(), seed.to_string()]);
+    }
     if let Some(label) = &settings.label {
         run_args.extend(["--label".to_owned(), label.clone()]);
     }

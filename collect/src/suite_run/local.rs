@@ -31,7 +31,7 @@ pub fn run(
     assets: &[Asset],
     progress: &Progress,
 ) -> Result<Packed> {
-    let plan = plan::build(suite, &settings.platforms);
+    let plan = plan::build_with(suite, &settings.platforms, settings.order);
     let host = nix::unistd::gethostname()
         .ok()
         .and_then(|h| h.into_string().ok())
@@ -124,7 +124,7 @@ pub fn resume(run_dir: &Path) -> Result<Packed> {
         }
     }
     let suite = crate::suite::parse(&stored, &settings.suite.display_path())?;
-    let plan = plan::build(&suite, &settings.platforms);
+    let plan = plan::build_with(&suite, &settings.platforms, settings.order);
     let assets = check_requirements(&suite, &settings)?;
     prepare_guests(&settings)?;
     log::info!(
@@ -384,8 +384,14 @@ fn carry_out(
         plan.runs.len() - finished.len(),
         settings.platforms.join(", ")
     );
-    let todo = runner::todo(plan, finished);
-    let totals = runner::execute_with(&todo, &mut set_up, kernel.as_deref(), &folder, progress)?;
+    let totals = runner::execute_with(
+        plan,
+        finished,
+        &mut set_up,
+        kernel.as_deref(),
+        &folder,
+        progress,
+    )?;
     log::info!(
         "runs: {} ok, {} failed, {} dnr",
         totals.ok,

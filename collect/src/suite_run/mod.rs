@@ -70,8 +70,11 @@ pub fn start(args: &RunArgs) -> Result<()> {
 
     let progress = Progress::since(started);
     progress.mark("setup", "tools, kernel, tree");
-    let local_plan = plan::build(&suite, &settings.platforms);
-    progress.add_runs(&local_plan.runs, platform_factor);
+    let local_plan = plan::build_with(&suite, &settings.platforms, settings.order);
+    progress.add_runs(
+        &runner::todo(&local_plan, &Default::default()),
+        platform_factor,
+    );
     if lab.is_some() {
         progress.add_step(crate::xen::lab::BOOT_STEP, "xen", LAB_BOOT_S);
         let xen_plan = plan::build(&suite, &["xen".to_owned()]);
@@ -88,10 +91,11 @@ pub fn start(args: &RunArgs) -> Result<()> {
         places.push("xen in the Xen lab".to_owned());
     }
     log::info!(
-        "suite {} ({}): {}",
+        "suite {} ({}): {}; order {}",
         suite.name,
         suite.description,
-        places.join(", ")
+        places.join(", "),
+        settings.order.describe()
     );
     let mut bundles = Vec::new();
     if !settings.platforms.is_empty() {

@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{Accel, RunArgs, XenGuestType, XenHost};
+use crate::cli::{Accel, Order, RunArgs, XenGuestType, XenHost};
+use crate::plan::RunOrder;
 use crate::suite::{self, Suite, SuiteRef};
 
 /// Where the resolved settings of a run are kept, for `resume`.
@@ -27,6 +28,35 @@ pub struct Settings {
     pub kernel: Option<PathBuf>,
     pub accel: AccelSetting,
     pub xen_guest_type: XenGuestType,
+    /// `--order` and `--seed`, resolved (settings made before the order
+    /// was recorded ran blocked).
+    #[serde(default = "blocked")]
+    pub order: RunOrder,
+}
+
+fn blocked() -> RunOrder {
+    RunOrder::BLOCKED
+}
+
+/// `--order` and `--seed` for the platforms run here: interleaved by
+/// default with several, blocked with one; a random order without a seed
+/// gets one from the clock.
+pub fn order(args: &RunArgs, platforms: usize) -> Result<RunOrder> {
+    let order = match args.order {
+        None => RunOrder::default_for(platforms),
+        Some(Order::Blocked) => RunOrder::BLOCKED,
+        Some(Order::Interleaved) => RunOrder::INTERLEAVED,
+        Some(Order::Random) => RunOrder::random(args.seed.unwrap_or_else(|| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            (now.as_nanos() as u64) ^ u64::from(std::process::id()).rotate_left(32)
+        })),
+    };
+    if args.seed.is_some() && args.order != Some(Order::Random) {
+        bail!("--seed applies to --order random only");
+    }
+    Ok(order)
 }
 
 /// `--accel`, as stored.
@@ -93,7 +123,6 @@ impl Settings {
         };
         Ok(Settings {
             suite: suite_ref,
-            platforms,
             label: args.label.clone(),
             out: usable_out(&args.out)?,
             cache: crate::cache::resolve(args.cache.as_deref())?,
@@ -101,6 +130,8 @@ impl Settings {
             kernel: args.kernel.as_deref().map(absolute_file).transpose()?,
             accel: args.accel.into(),
             xen_guest_type: args.xen_guest_type,
+            order: order(args, platforms.len())?,
+            platforms,
         })
     }
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use compile::CompileParams;
 pub use cpu::CpuParams;
-pub use disk::DiskParams;
+pub use disk::{scratch_attachment, DiskParams, DiskRecord, IoPolicy};
 pub use tools_compile::ToolsCompileParams;
 pub use web::WebParams;
 

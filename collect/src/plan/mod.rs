@@ -1,7 +1,14 @@
-//! The plan: every run of a suite on the chosen platforms, in order,
-//! resolved before anything starts and stored as `config/plan.json`.
+//! The plan: every run of a suite on the chosen platforms, resolved
+//! before anything starts and stored as `config/plan.json`: what may run,
+//! and the order ([`order`]) the blocks of runs go in. Runs of adaptive
+//! workloads that the stopping rule does not need are planned too, and
+//! recorded as not needed when the lane stops (`crate::runner::schedule`).
+
+pub mod order;
 
 use serde::{Deserialize, Serialize};
+
+pub use order::{OrderKind, RunOrder};
 
 use crate::suite::{Suite, WorkloadEntry};
 
@@ -81,7 +88,7 @@ impl PlannedRun {
 
     pub fn describe(&self) -> String {
         let phase = match self.phase {
-            Phase::Warmup(i) => format!("warm-up {i}/{}", self.workload.schedule.warmups),
+            Phase::Warmup(i) => format!("warm-up {i}/{}", self.workload.schedule.planned_warmups()),
             Phase::Rep(i) => format!("rep {i}/{}", self.workload.schedule.repetitions),
         };
         if let Some(stressor) = &self.stressor {
@@ -115,6 +122,14 @@ pub struct Plan {
     pub suite: String,
     pub platforms: Vec<String>,
     pub guest: crate::suite::GuestSize,
+    /// The order of the blocks; absent in plans made before it was
+    /// recorded (those ran blocked).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<RunOrder>,
+    /// Every run that may run: the overall experiment lane by lane, in the
+    /// order of the lanes' first blocks (each lane's first block, then the
+    /// runs later blocks may take), then per platform its isolation and
+    /// scalability runs.
     pub runs: Vec<PlannedRun>,
 }
 
@@ -139,28 +154,24 @@ pub fn runs_scalability(platform: &str) -> bool {
     SCALABILITY_PLATFORMS.contains(&platform)
 }
 
-/// Expands a suite on the given platforms: per platform, per workload, its
-/// warm-ups then its repetitions; then, on guest platforms, the
-/// scalability runs: per N, its repetitions.
+/// [`build_with`] in the blocked order (platform after platform).
 pub fn build(suite: &Suite, platforms: &[String]) -> Plan {
+    build_with(suite, platforms, RunOrder::BLOCKED)
+}
+
+/// Expands a suite on the given platforms in `order`: the overall
+/// experiment's lanes (see [`order`]), then per platform its isolation
+/// runs (per repetition a baseline, then each stressor) and scalability
+/// runs (per N, its repetitions).
+pub fn build_with(suite: &Suite, platforms: &[String], order: RunOrder) -> Plan {
     let mut runs = Vec::new();
-    for platform in platforms {
-        for entry in &suite.overall {
-            let phases = (1..=entry.schedule.warmups)
-                .map(Phase::Warmup)
-                .chain((1..=entry.schedule.repetitions).map(Phase::Rep));
-            for phase in phases {
-                runs.push(PlannedRun {
-                    platform: platform.clone(),
-                    experiment: "overall".into(),
-                    workload: entry.clone(),
-                    phase,
-                    n_guests: None,
-                    guest_memory_mib: None,
-                    stressor: None,
-                });
-            }
+    let names: Vec<&str> = suite.overall.iter().map(|w| w.name.as_str()).collect();
+    for group in order.groups(&names, platforms.len()) {
+        for (w, p) in group {
+            runs.extend(lane(&suite.overall[w], &platforms[p]));
         }
+    }
+    for platform in platforms {
         if let Some(iso) = suite
             .isolation
             .as_ref()
@@ -209,8 +220,33 @@ pub fn build(suite: &Suite, platforms: &[String]) -> Plan {
         suite: suite.name.clone(),
         platforms: platforms.to_vec(),
         guest: suite.guest.clone(),
+        order: Some(order),
         runs,
     }
+}
+
+/// The runs of one workload on one platform: its first block (warm-ups,
+/// then the first repetitions), then the warm-ups and repetitions later
+/// blocks may take.
+fn lane(entry: &WorkloadEntry, platform: &str) -> Vec<PlannedRun> {
+    let s = &entry.schedule;
+    let first = s.first_block();
+    let phases = (1..=s.warmups)
+        .map(Phase::Warmup)
+        .chain((1..=first).map(Phase::Rep))
+        .chain((s.warmups + 1..=s.planned_warmups()).map(Phase::Warmup))
+        .chain((first + 1..=s.repetitions).map(Phase::Rep));
+    phases
+        .map(|phase| PlannedRun {
+            platform: platform.to_owned(),
+            experiment: "overall".into(),
+            workload: entry.clone(),
+            phase,
+            n_guests: None,
+            guest_memory_mib: None,
+            stressor: None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
