@@ -156,7 +156,8 @@ fn fake_run(root: &Path, fake: Fake) -> PathBuf {
 fn fake_run_of(root: &Path, fake: Fake, text: &str) -> PathBuf {
     let name = fake.name;
     let suite = suite::parse(text, Path::new("forgery-guests.toml")).expect("suite");
-    let plan = plan::build(&suite, &[name.to_owned()]);
+    let kind = benchvm_core::registry::PlatformKind::parse(name).expect("a known platform");
+    let plan = plan::build(&suite, &[kind]);
     let start = Record::Start {
         collect_version: "0.1.0".into(),
         suite_sha256: String::new(),

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use benchvm_format::metrics::{MetricRow, Status};
 use serde::Serialize;
 
-use crate::plan::{Phase, Plan, PlannedRun};
+use crate::plan::{ExperimentKind, Phase, Plan, PlannedRun};
 use crate::platform::{guest_dir, ParallelRequest, Platform, RunOutcome, RunRequest};
 use crate::progress::Progress;
 use crate::runfolder::RunFolder;
@@ -35,10 +35,10 @@ struct RunRecord<'a> {
 impl<'a> RunRecord<'a> {
     fn new(run: &'a PlannedRun, how: &'a How<'_>, outcome: &'a RunOutcome, metrics: usize) -> Self {
         RunRecord {
-            platform: &run.platform,
+            platform: run.platform.name(),
             accel: how.accel.clone(),
             emulated: how.emulated,
-            experiment: &run.experiment,
+            experiment: run.experiment.name(),
             workload: &run.workload.name,
             phase: run.phase,
             deadline_s: run.workload.schedule.deadline_s,
@@ -155,13 +155,13 @@ pub fn execute_with(
         });
         let platform = platforms
             .iter_mut()
-            .find(|p| p.name() == first.platform)
+            .find(|p| p.name() == first.platform.name())
             .with_context(|| format!("platform {} is not set up", first.platform))?;
         let mut ctx = platform.context();
         ctx.kernel_source = kernel_source.map(Path::to_path_buf);
         let workload = first.workload.spec.workload();
         let steps = workload.steps(&ctx);
-        if first.n_guests.is_some() {
+        if let Some(kind) = first.experiment.n_guests().map(|_| first.experiment.kind()) {
             // Multi-guest runs (isolation phases, scalability steps), one
             // after the other, each counting its guests.
             let how = How {
@@ -172,15 +172,19 @@ pub fn execute_with(
             };
             for run in group {
                 bar.set_message(run.describe());
-                let counts = match run.stressor {
-                    Some(_) => isolation::run_phase(run, platform.as_mut(), &ctx, folder)?,
-                    None => run_parallel(run, platform.as_mut(), &how, folder)?,
+                let counts = match kind {
+                    ExperimentKind::Isolation => {
+                        isolation::run_phase(run, platform.as_mut(), &ctx, folder)?
+                    }
+                    ExperimentKind::Scalability | ExperimentKind::Overall => {
+                        run_parallel(run, platform.as_mut(), &how, folder)?
+                    }
                 };
                 summary.runs += 1;
                 summary.ok += counts.ok;
                 summary.failed += counts.failed;
                 summary.dnr += counts.dnr;
-                let at = bar.finish(&run.folder(), &run.platform, &run.experiment);
+                let at = bar.finish(&run.folder(), run.platform.name(), run.experiment.name());
                 bar.suspend(|| {
                     log::info!(
                         "[{:>6.0} s] {}: {} guests ok, {} failed, {} dnr [{at}]",
@@ -230,7 +234,7 @@ pub fn execute_with(
                     (Status::Ok, _) => format!("ok in {:.2} s", outcome.wall_s.unwrap_or(0.0)),
                     (s, r) => format!("{}: {}", status_name(*s), r.as_deref().unwrap_or("")),
                 };
-                let at = bar.finish(&run.folder(), &run.platform, &run.experiment);
+                let at = bar.finish(&run.folder(), run.platform.name(), run.experiment.name());
                 bar.suspend(|| {
                     log::info!(
                         "[{:>6.0} s] {}: {what} ({} metrics) [{at}]",
@@ -329,7 +333,7 @@ fn run_parallel(
     how: &How<'_>,
     folder: &RunFolder,
 ) -> Result<GuestCounts> {
-    let n = run.n_guests.context("not a scalability run")?;
+    let n = run.experiment.n_guests().context("not a scalability run")?;
     let rel = run.folder();
     let tmp = folder.begin_run(&rel)?;
     let mut outcomes = platform
@@ -339,7 +343,7 @@ fn run_parallel(
             deadline: Duration::from_secs(run.workload.schedule.deadline_s),
             name: rel.clone(),
             n_guests: n,
-            memory_mib: run.guest_memory_mib,
+            memory_mib: run.experiment.guest_memory_mib(),
         })
         .with_context(|| format!("running {}", run.describe()))?;
     if outcomes.len() != n as usize {
@@ -350,9 +354,7 @@ fn run_parallel(
             run.describe()
         );
     }
-    let repetition = match run.phase {
-        Phase::Rep(i) | Phase::Warmup(i) => i,
-    };
+    let repetition = run.phase.index();
     let mut rows = Vec::new();
     let mut counts = GuestCounts::default();
     for (guest, outcome) in (1..=n).zip(outcomes.iter_mut()) {
@@ -370,14 +372,14 @@ fn run_parallel(
         rows.extend(guest_rows);
     }
     let record = ParallelRecord {
-        platform: &run.platform,
+        platform: run.platform.name(),
         accel: how.accel.clone(),
         emulated: how.emulated,
-        experiment: &run.experiment,
+        experiment: run.experiment.name(),
         workload: &run.workload.name,
         phase: run.phase,
         n_guests: n,
-        guest_memory_mib: run.guest_memory_mib,
+        guest_memory_mib: run.experiment.guest_memory_mib(),
         deadline_s: run.workload.schedule.deadline_s,
         steps: how.steps,
         guests: outcomes.iter().collect(),
@@ -408,10 +410,10 @@ fn metric_rows(
 ) -> Vec<MetricRow> {
     let workload = run.workload.spec.workload();
     let base = MetricRow {
-        platform: run.platform.clone(),
+        platform: run.platform.name().to_owned(),
         accel: how.accel.clone(),
         emulated: how.emulated,
-        experiment: run.experiment.clone(),
+        experiment: run.experiment.name().to_owned(),
         workload: run.workload.name.clone(),
         metric: String::new(),
         unit: benchvm_format::metrics::Unit::SECONDS,

@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 
 use benchvm_format::metrics::Status;
 
-use super::RunOutcome;
 use crate::process;
 use crate::workload::Steps;
+use benchvm_core::outcome::RunOutcome;
 
 /// Time cleanup commands get after the run, even when the run timed out.
 pub const CLEANUP: Duration = Duration::from_secs(120);
@@ -73,10 +73,5 @@ pub fn run(
 
 /// A failed outcome.
 pub fn failed(reason: String, exit_code: Option<i32>) -> RunOutcome {
-    RunOutcome {
-        status: Status::Failed,
-        wall_s: None,
-        reason: Some(reason),
-        exit_code,
-    }
+    RunOutcome::failed(reason, exit_code)
 }
