@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use benchvm_format::env::EnvSummary;
 use benchvm_format::Bundle;
-use collect::plan::{Plan, RunOrder};
+use collect::plan::{Experiment, Plan, RunOrder};
 use collect::quiet::{self, Evidence, Figures};
 use collect::quiet::{OTHERS_LIMIT_PCT, STEAL_LIMIT_PCT};
 use collect::runner::schedule::{LaneRecord, STOPPING_FILE};
@@ -90,14 +90,18 @@ impl Design {
             let mut seen = Vec::new();
             for run in &plan.runs {
                 if let WorkloadSpec::Fio(p) = &run.workload.spec {
-                    if run.experiment == "overall" && !seen.contains(&run.workload.name) {
+                    if run.experiment == Experiment::Overall && !seen.contains(&run.workload.name) {
                         seen.push(run.workload.name.clone());
                         let scratch = plan
                             .platforms
                             .iter()
                             .map(|pl| {
-                                let facts = summary.platforms.get(pl).cloned().unwrap_or_default();
-                                (pl.clone(), scratch_attachment(pl, &facts))
+                                let facts = summary
+                                    .platforms
+                                    .get(pl.name())
+                                    .cloned()
+                                    .unwrap_or_default();
+                                (pl.name().to_owned(), scratch_attachment(pl.name(), &facts))
                             })
                             .collect();
                         d.disks.push(DiskPolicy {

@@ -60,7 +60,7 @@ fn text(out: &Output) -> String {
 /// sysbench and fio output.
 fn run_folder(dir: &Path) -> PathBuf {
     let suite = suite::parse(SUITE, Path::new("integrity.toml")).expect("suite");
-    let plan = plan::build(&suite, &["native".to_owned()]);
+    let plan = plan::build(&suite, &[benchvm_core::registry::PlatformKind::Native]);
     let meta = RunMeta {
         tool: Tool {
             name: "collect".into(),

@@ -9,6 +9,7 @@ use std::path::Path;
 
 use analyze::filter::Filters;
 use analyze::report::{self, ReportSettings};
+use benchvm_core::registry::PlatformKind;
 use benchvm_format::metrics::{self, Status};
 use benchvm_format::{RunMeta, Tool};
 use collect::journal::Record;
@@ -52,7 +53,7 @@ fn meta() -> RunMeta {
 fn a_crashed_guest_is_dnr_from_the_platform_to_the_figure() {
     let suite = suite::parse(SUITE, Path::new("fake.toml")).expect("suite");
     // native has no guests: the scalability experiment skips it.
-    let plan = plan::build(&suite, &["native".to_owned(), "kvm".to_owned()]);
+    let plan = plan::build(&suite, &[PlatformKind::Native, PlatformKind::Kvm]);
     let folders: Vec<String> = plan.runs.iter().map(|r| r.folder()).collect();
     assert_eq!(
         folders,
@@ -65,7 +66,8 @@ fn a_crashed_guest_is_dnr_from_the_platform_to_the_figure() {
     assert!(plan
         .runs
         .iter()
-        .all(|r| r.experiment == "scalability" && r.guest_memory_mib == Some(256)));
+        .all(|r| r.experiment.kind() == plan::ExperimentKind::Scalability
+            && r.experiment.guest_memory_mib() == Some(256)));
 
     let tmp = tempfile::tempdir().expect("tempdir");
     let start = Record::Start {

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::platform::kvm::settings::KvmSettings;
+use crate::platform::xen::settings::XenSettings;
+
 /// Runs the benchvm suite on native Linux, KVM (QEMU) and Xen, and packs
 /// configs, environment, raw logs and metrics into one verifiable bundle.
 #[derive(Debug, Parser)]
@@ -231,28 +234,6 @@ pub struct XenLabArgs {
     pub run_args: Vec<String>,
 }
 
-/// Where the xen platform runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum XenHost {
-    /// This host when it is a Xen dom0, else the lab.
-    Auto,
-    /// This host, which must be a Xen dom0.
-    Dom0,
-    /// The Xen lab (Xen 4.17 under QEMU TCG).
-    Lab,
-}
-
-/// Type of Xen guests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum XenGuestType {
-    /// Paravirtualized.
-    Pv,
-    /// PVH (a PV kernel in an HVM container, no device emulation).
-    Pvh,
-}
-
 /// `--order`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Order {
@@ -265,17 +246,6 @@ pub enum Order {
     Random,
 }
 
-/// Accelerator of kvm guests.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Accel {
-    /// KVM if a probe guest boots under it within 20 s, else TCG (with a warning).
-    Auto,
-    /// KVM or fail.
-    Kvm,
-    /// Software emulation (QEMU TCG).
-    Tcg,
-}
-
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Suite: a built-in name (smoke, quick, ci, paper, lab-smoke, lab-multi)
@@ -285,11 +255,6 @@ pub struct RunArgs {
     /// Platforms, comma separated (native, kvm, xen); default: the suite's.
     #[arg(long, value_delimiter = ',')]
     pub platform: Vec<String>,
-    /// Where xen runs: in this host if it is a Xen dom0 (`dom0`), or in the
-    /// Xen lab, a Xen host under QEMU TCG whose rows say emulated (`lab`);
-    /// `auto` picks dom0 when this host is one, else the lab.
-    #[arg(long, value_enum, default_value_t = XenHost::Auto)]
-    pub xen_host: XenHost,
     /// Memory of the Xen lab machine in MiB (default: dom0's 1024 plus what
     /// the suite's largest set of simultaneous domUs needs).
     #[arg(long)]
@@ -315,12 +280,10 @@ pub struct RunArgs {
     /// suites.
     #[arg(long)]
     pub suites_dir: Option<PathBuf>,
-    /// Accelerator of kvm guests; the one really used is recorded.
-    #[arg(long, value_enum, default_value_t = Accel::Auto)]
-    pub accel: Accel,
-    /// Type of xen guests; recorded as accel xen-pv or xen-pvh.
-    #[arg(long, value_enum, default_value_t = XenGuestType::Pv)]
-    pub xen_guest_type: XenGuestType,
+    #[command(flatten)]
+    pub kvm: KvmSettings,
+    #[command(flatten)]
+    pub xen: XenSettings,
     /// Order of the blocks of runs (a block: one workload's warm-ups and
     /// repetitions on one platform, one guest): `blocked` (platform after
     /// platform), `interleaved` (workload after workload, the platforms'

@@ -1,8 +1,10 @@
 //! The collector: runs the benchvm suite and packs the results into a bundle.
 
 pub mod app;
+pub mod build_info;
 pub mod cache;
 pub mod cli;
+pub mod commands;
 pub mod envcapture;
 pub mod fault;
 pub mod fetch;
@@ -11,6 +13,7 @@ pub mod import;
 pub mod isolation;
 pub mod journal;
 pub mod kernel_source;
+pub mod lab;
 pub mod lock;
 pub mod output;
 pub mod parse;
@@ -18,13 +21,12 @@ pub mod plan;
 pub mod platform;
 pub mod process;
 pub mod progress;
-pub mod push;
 pub mod quiet;
 pub mod runfolder;
 pub mod runner;
+pub mod steps;
 pub mod stopping;
 pub mod suite;
 pub mod suite_run;
 pub mod tools;
 pub mod workload;
-pub mod xen;

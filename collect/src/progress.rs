@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressState, ProgressStyle};
 
-use crate::plan::PlannedRun;
+use benchvm_core::registry::PlatformKind;
+
+use crate::plan::{Experiment, PlannedRun};
 use crate::workload::WorkloadSpec;
 
 /// Environment variable that makes collect print machine-readable progress
@@ -151,14 +153,14 @@ impl Progress {
     }
 
     /// Adds runs still to do, with their estimates.
-    pub fn add_runs(&self, runs: &[PlannedRun], platform_factor: impl Fn(&str) -> f64) {
+    pub fn add_runs(&self, runs: &[PlannedRun], platform_factor: impl Fn(PlatformKind) -> f64) {
         let mut s = self.lock();
         for r in runs {
-            let estimate = estimate_s(r) * platform_factor(&r.platform);
+            let estimate = estimate_s(r) * platform_factor(r.platform);
             s.items.insert(
                 r.folder(),
                 Item {
-                    platform: r.platform.clone(),
+                    platform: r.platform.name().to_owned(),
                     estimate,
                     actual: None,
                 },
@@ -302,12 +304,11 @@ pub fn estimate_s(run: &PlannedRun) -> f64 {
         WorkloadSpec::ToolsCompile(_) => 10.0,
         WorkloadSpec::Web(w) => (w.duration_s + w.ramp_s) as f64 + 10.0,
     };
-    match (run.n_guests, &run.stressor) {
+    match run.experiment {
         // Isolation: the phase's length, whatever the guests.
-        (Some(_), Some(_)) => base,
+        Experiment::Isolation { .. } | Experiment::Overall => base,
         // Scalability: N guests share the host's CPUs.
-        (Some(n), None) => base * f64::from(n.max(1)),
-        (None, _) => base,
+        Experiment::Scalability { n_guests, .. } => base * f64::from(n_guests.max(1)),
     }
 }
 

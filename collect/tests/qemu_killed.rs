@@ -1,7 +1,7 @@
 //! QEMU killed from outside (reliability.md B7), on real QEMU guests under
 //! TCG: a test thread SIGKILLs the QEMU of a run while the run is going.
 //! That is an infrastructure failure, not the benchmark's: the run is
-//! retried on a fresh guest (up to [`QEMU_RETRIES`] times), each attempt's
+//! retried on a fresh guest (up to [`HOST_RETRIES`] times), each attempt's
 //! console kept in the run's folder and listed in its `boot.json`; with the
 //! retries used up the run is dnr saying QEMU was killed by signal 9. Runs
 //! before and after keep their results, and no QEMU is left behind.
@@ -16,8 +16,9 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use benchvm_format::metrics::Status;
-use collect::platform::QEMU_RETRIES;
-use collect::platform::{Platform, Qemu, RunOutcome, RunRequest};
+use collect::platform::kvm::Kvm;
+use collect::platform::HOST_RETRIES;
+use collect::platform::{Platform, RunOutcome, RunRequest};
 
 mod common;
 use common::{can_boot, qemu_descendants, small_tcg_guests, steps};
@@ -73,7 +74,7 @@ fn killer(
 
 /// Runs `fine`, `target` (killed `kills` times) and `after` on the kvm
 /// platform; returns the outcomes and the runs' folders.
-fn run_with_kills(tmp: &Path, kills: usize) -> (Vec<(usize, RunOutcome)>, Vec<PathBuf>, Qemu) {
+fn run_with_kills(tmp: &Path, kills: usize) -> (Vec<(usize, RunOutcome)>, Vec<PathBuf>, Kvm) {
     let work = tmp.join("work");
     let mut qemu = small_tcg_guests(work.clone());
     let fine = steps(&["uname", "-r"]);
@@ -188,7 +189,7 @@ fn a_run_whose_qemu_is_killed_every_time_is_dnr_saying_so() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
-    let (outcomes, dirs, qemu) = run_with_kills(tmp.path(), QEMU_RETRIES + 1);
+    let (outcomes, dirs, qemu) = run_with_kills(tmp.path(), HOST_RETRIES + 1);
     let (_, target) = &outcomes[1];
     assert_eq!(target.status, Status::Dnr, "{target:?}");
     let reason = target.reason.as_deref().unwrap_or("");
@@ -198,15 +199,15 @@ fn a_run_whose_qemu_is_killed_every_time_is_dnr_saying_so() {
     );
     assert!(
         reason.ends_with(&format!(
-            "(in all {} attempts: retried {QEMU_RETRIES} times on fresh guests)",
-            QEMU_RETRIES + 1
+            "(in all {} attempts: retried {HOST_RETRIES} times on fresh guests)",
+            HOST_RETRIES + 1
         )),
         "{reason}"
     );
     let boot = boot_json(&dirs[1]);
     let attempts = boot["attempts"].as_array().expect("attempts");
-    assert_eq!(attempts.len(), QEMU_RETRIES, "{boot}");
-    for k in 1..=QEMU_RETRIES {
+    assert_eq!(attempts.len(), HOST_RETRIES, "{boot}");
+    for k in 1..=HOST_RETRIES {
         let log = dirs[1].join(format!("attempt-{k}-console.log"));
         assert!(log.is_file(), "{} missing", log.display());
     }

@@ -51,7 +51,7 @@ fn meta() -> RunMeta {
 fn parsed_values_become_rows_and_garbage_becomes_a_failed_run_with_its_output_kept() {
     let sysbench = include_str!("../testdata/sysbench_cpu_t1_events.txt");
     let suite = suite::parse(SUITE, Path::new("fake.toml")).expect("suite");
-    let plan = plan::build(&suite, &["native".to_owned()]);
+    let plan = plan::build(&suite, &[benchvm_core::registry::PlatformKind::Native]);
     assert_eq!(
         plan.runs.len(),
         6,

@@ -53,7 +53,7 @@ pub fn replay<'p>(files: &Files<'_>, plan: &'p Plan) -> Result<(Vec<Found<'p>>, 
 
 /// What the schedule needs of a run, from its derived units.
 fn result_of(f: &Found<'_>) -> RunResult {
-    let values = match (f.run.phase, f.run.n_guests, f.units.first()) {
+    let values = match (f.run.phase, f.run.experiment.n_guests(), f.units.first()) {
         (Phase::Rep(_), None, Some(unit)) => unit.values.iter().map(|(_, v)| *v).collect(),
         _ => Vec::new(),
     };
@@ -212,13 +212,13 @@ pub fn check_disk(
     };
     let facts = summary
         .platforms
-        .get(&run.platform)
+        .get(run.platform.name())
         .cloned()
         .unwrap_or_default();
     let setup = files
         .text(&format!("{folder}/setup.log"))
         .unwrap_or_default();
-    let derived = params.record(&run.platform, &facts, &setup);
+    let derived = params.record(run.platform.name(), &facts, &setup);
     match told {
         None if recorded => bail!("{folder}/run.json: gives no disk cache policy"),
         None => Ok(()),

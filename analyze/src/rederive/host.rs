@@ -2,11 +2,11 @@
 //! accelerator and whether it was emulated come from what each platform
 //! leaves, never from a run's own claims.
 //!
-//! - kvm (`collect/src/platform/qemu.rs`): each run's `boot.json` holds the
+//! - kvm (`collect/src/platform/kvm/`): each run's `boot.json` holds the
 //!   guest's QEMU command line, which collect also records as
 //!   `config/kvm/<guest>.cmdline`; its `-accel` (`kvm` or `tcg`) is the
 //!   accelerator, and `tcg` is software emulation.
-//! - xen (`collect/src/platform/xen.rs`): `boot.json` holds the domU's
+//! - xen (`collect/src/platform/xen/`): `boot.json` holds the domU's
 //!   xl.cfg, which is also the run's `xl.cfg` and `config/xen/<guest>.cfg`;
 //!   its `type` gives the accelerator (`xen-pv`, `xen-pvh`). The Xen host
 //!   leaves `config/xen/xl-info.txt` and `config/xen/dom0-cmdline.txt`;
@@ -24,8 +24,8 @@ use serde::Deserialize;
 
 use super::Files;
 
-/// `benchvm.lab=` on dom0's kernel command line (`collect::xen::LAB_FLAG`).
-const LAB_FLAG: &str = collect::xen::LAB_FLAG;
+/// `benchvm.lab=` on dom0's kernel command line.
+const LAB_FLAG: &str = benchvm_core::registry::XEN_LAB_FLAG;
 const XL_INFO: &str = "config/xen/xl-info.txt";
 const DOM0_CMDLINE: &str = "config/xen/dom0-cmdline.txt";
 
@@ -303,7 +303,7 @@ pub fn check_console(files: &Files<'_>, folder: &str, host: &Host) -> Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use collect::guest::qemu::{Accel, QemuCommand};
+    use collect::platform::kvm::qemu::{Accel, QemuCommand};
 
     #[test]
     fn the_command_line_splits_back_into_its_argv() {
@@ -318,9 +318,9 @@ mod tests {
 
     #[test]
     fn xl_values_are_read_from_the_generated_config() {
-        let cfg = collect::xen::config::XlConfig::new(
+        let cfg = collect::platform::xen::config::XlConfig::new(
             "d",
-            collect::xen::config::GuestType::Pvh,
+            collect::platform::xen::config::XenGuestType::Pvh,
             "/k".into(),
             "/i".into(),
         )

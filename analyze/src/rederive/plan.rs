@@ -45,18 +45,19 @@ pub fn check(files: &Files<'_>, manifest: &Manifest, claimed: &Plan) -> Result<(
         .with_context(|| format!("the bundle has no {SUITE}: the plan cannot be derived again"))?;
     let suite = suite::parse(&text, Path::new(SUITE))
         .map_err(|e| anyhow!("{SUITE} does not parse as a suite: {e}"))?;
-    if claimed.platforms != manifest.platforms {
+    let claimed_names: Vec<&str> = claimed.platforms.iter().map(|p| p.name()).collect();
+    if claimed_names != manifest.platforms {
         bail!(
             "{PLAN} runs on {}, but manifest.json lists the platforms {}",
-            claimed.platforms.join(", "),
+            claimed_names.join(", "),
             manifest.platforms.join(", ")
         );
     }
     if let Some(settings) = files.json::<Settings>(SETTINGS)? {
-        if settings.platforms != claimed.platforms {
+        if settings.platforms != claimed_names {
             bail!(
                 "{PLAN} runs on {}, but {SETTINGS} says the run was asked for {}",
-                claimed.platforms.join(", "),
+                claimed_names.join(", "),
                 settings.platforms.join(", ")
             );
         }
@@ -89,7 +90,7 @@ pub fn check(files: &Files<'_>, manifest: &Manifest, claimed: &Plan) -> Result<(
     if serde_json::to_value(&built)? != told {
         bail!(
             "{PLAN} is not the plan {SUITE} gives on {}: {}",
-            claimed.platforms.join(", "),
+            claimed_names.join(", "),
             first_difference(claimed, &built)?
         );
     }

@@ -16,7 +16,7 @@ use super::Rederived;
 pub fn check_planned(rows: &[MetricRow], plan: &Plan) -> Result<()> {
     let mut folders = BTreeSet::new();
     for run in &plan.runs {
-        match run.n_guests {
+        match run.experiment.n_guests() {
             None => {
                 folders.insert(run.folder());
             }
@@ -152,12 +152,12 @@ impl Expected<'_> {
         };
         // Multi-guest runs number their guests; a guest platform's own
         // runs are guest 1 of 1; the host's have none.
-        let (guest, n_guests) = match (run.n_guests, unit.guest, &host.boot) {
+        let (guest, n_guests) = match (run.experiment.n_guests(), unit.guest, &host.boot) {
             (Some(n), g, _) => (g, Some(n)),
             (None, _, Some(_)) => (Some(1), Some(1)),
             (None, _, None) => (None, None),
         };
-        let role = run.stressor.as_ref().map(|_| match unit.guest {
+        let role = run.experiment.stress().map(|_| match unit.guest {
             Some(1) => Role::Stressed,
             _ => Role::Normal,
         });
@@ -169,8 +169,12 @@ impl Expected<'_> {
             (
                 "platform",
                 row.platform.clone(),
-                run.platform.clone(),
-                format!("{}, and {}", plan("platform", &run.platform), host.evidence),
+                run.platform.name().to_owned(),
+                format!(
+                    "{}, and {}",
+                    plan("platform", run.platform.name()),
+                    host.evidence
+                ),
             ),
             (
                 "accel",
@@ -187,7 +191,7 @@ impl Expected<'_> {
             (
                 "experiment",
                 row.experiment.clone(),
-                run.experiment.clone(),
+                run.experiment.name().to_owned(),
                 String::new(),
             ),
             (
@@ -219,7 +223,7 @@ impl Expected<'_> {
             (
                 "stressor",
                 opt(row.stressor.as_ref()),
-                opt(run.stressor.as_ref()),
+                opt(run.experiment.stress().map(|s| s.name())),
                 String::new(),
             ),
             (

@@ -135,7 +135,7 @@ pub fn derive<'p>(
         summary,
         recorded,
     };
-    let units = match (run.n_guests, &run.stressor) {
+    let units = match (run.experiment.n_guests(), run.experiment.stress()) {
         (Some(n), Some(_)) => (1..=n)
             .map(|g| isolation_guest(files, run, g))
             .collect::<Result<Vec<_>>>()?,
@@ -170,7 +170,7 @@ fn record(files: &Files<'_>, run: &PlannedRun, folder: &str) -> Result<RunFile> 
 /// Where `folder` ran, which must be the platform the plan gives it.
 fn host_of(files: &Files<'_>, run: &PlannedRun, folder: &str) -> Result<Host> {
     let host = host::of(files, folder)?;
-    if host.platform != run.platform {
+    if host.platform != run.platform.name() {
         bail!(
             "{folder}: {PLAN} plans a {} run here, but {}",
             run.platform,
@@ -187,7 +187,7 @@ fn check_claims(path: &str, told: &RunFile, run: &PlannedRun, host: &Host) -> Re
         (
             "platform",
             told.platform.clone(),
-            run.platform.clone(),
+            run.platform.name().to_owned(),
             PLAN.to_owned(),
         ),
         (
@@ -205,7 +205,7 @@ fn check_claims(path: &str, told: &RunFile, run: &PlannedRun, host: &Host) -> Re
         (
             "experiment",
             told.experiment.clone(),
-            run.experiment.clone(),
+            run.experiment.name().to_owned(),
             PLAN.to_owned(),
         ),
         (
@@ -353,7 +353,7 @@ fn isolation_guest(files: &Files<'_>, run: &PlannedRun, guest: u32) -> Result<Un
         (
             "stressor",
             told.stressor.as_deref(),
-            run.stressor.as_deref(),
+            run.experiment.stress().map(|s| s.name()),
         ),
         ("role", told.role.as_deref(), Some(role)),
     ] {

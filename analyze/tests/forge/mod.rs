@@ -156,7 +156,8 @@ fn fake_run(root: &Path, fake: Fake) -> PathBuf {
 fn fake_run_of(root: &Path, fake: Fake, text: &str) -> PathBuf {
     let name = fake.name;
     let suite = suite::parse(text, Path::new("forgery-guests.toml")).expect("suite");
-    let plan = plan::build(&suite, &[name.to_owned()]);
+    let kind = benchvm_core::registry::PlatformKind::parse(name).expect("a known platform");
+    let plan = plan::build(&suite, &[kind]);
     let start = Record::Start {
         collect_version: "0.1.0".into(),
         suite_sha256: String::new(),
@@ -219,8 +220,11 @@ file_mib = 16
 pub fn design_run(dir: &Path, order: plan::RunOrder) -> PathBuf {
     let root = dir.join("run");
     let suite = suite::parse(DESIGN_SUITE, Path::new("forgery-guests.toml")).expect("suite");
-    let names = ["native".to_owned(), "kvm".to_owned()];
-    let plan = plan::build_with(&suite, &names, order);
+    let kinds = [
+        benchvm_core::registry::PlatformKind::Native,
+        benchvm_core::registry::PlatformKind::Kvm,
+    ];
+    let plan = plan::build_with(&suite, &kinds, order);
     let start = Record::Start {
         collect_version: "0.1.0".into(),
         suite_sha256: String::new(),

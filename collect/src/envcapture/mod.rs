@@ -34,13 +34,7 @@ pub use command::{run_with_deadline, CommandOutcome};
 /// File name of the summary inside the env folder.
 pub const SUMMARY_FILE: &str = "summary.json";
 
-/// A tool whose version the capture records: `argv` is run and the first
-/// line of its output kept, e.g. `("sysbench", &["sysbench", "--version"])`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ToolProbe {
-    pub name: &'static str,
-    pub argv: &'static [&'static str],
-}
+pub use crate::build_info::ToolProbe;
 
 /// What makes a capture fail: the env folder cannot be created or written.
 #[derive(Debug, thiserror::Error)]

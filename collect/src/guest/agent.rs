@@ -1,7 +1,7 @@
 //! The guest agent: `collect guest-agent`, started by the guest's init
 //! inside the host's root. It says it is ready on the console, runs the
 //! job's runs one after the other exactly as the native platform does
-//! ([`crate::platform::steps`]), and writes one results record per run.
+//! ([`crate::steps`]), and writes one results record per run.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 
 use super::console;
 use super::results::{self, RecordWriter};
-use crate::platform::{steps, RunOutcome};
+use crate::steps;
 use crate::workload::Steps;
+use benchvm_core::outcome::RunOutcome;
 
 /// What a guest is asked to run; the host writes it as JSON.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

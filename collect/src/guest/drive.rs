@@ -12,6 +12,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
+use benchvm_core::outcome::RunOutcome;
 
 use super::agent::{GuestOutcome, Job, OUTCOME_FILE};
 use super::console::Event;
@@ -60,7 +61,7 @@ impl Report {
         index: usize,
         dir: &Path,
         missing: impl FnOnce() -> String,
-    ) -> std::io::Result<crate::platform::RunOutcome> {
+    ) -> std::io::Result<RunOutcome> {
         match self.finished.iter().find(|f| f.outcome.index == index) {
             Some(f) => {
                 for (name, bytes) in &f.files {
@@ -68,7 +69,7 @@ impl Report {
                 }
                 Ok(f.outcome.outcome.clone())
             }
-            None => Ok(crate::platform::RunOutcome {
+            None => Ok(RunOutcome {
                 status: benchvm_format::metrics::Status::Dnr,
                 wall_s: None,
                 reason: Some(missing()),
@@ -120,17 +121,7 @@ pub fn run_driven(
 
 /// Follows a started guest through `job` to its end, as [`run`] does; the
 /// last line of `host_log` (QEMU's or xl's messages) names a crash.
-pub fn run_guest(
-    session: Box<dyn GuestProcess>,
-    job: &Job,
-    timeouts: Timeouts,
-    host_log: &Path,
-    results_disk: Option<&Path>,
-) -> Result<Report> {
-    follow(session, job, timeouts, host_log, results_disk).map(|d| d.report)
-}
-
-fn follow(
+pub fn follow(
     session: Box<dyn GuestProcess>,
     job: &Job,
     timeouts: Timeouts,
@@ -328,7 +319,6 @@ fn last_line(log: &Path) -> String {
 mod tests {
     use super::*;
     use crate::guest::agent::JobRun;
-    use crate::platform::RunOutcome;
     use crate::workload::Steps;
     use benchvm_format::metrics::Status;
 

@@ -1,7 +1,8 @@
 //! One running guest, as [`super::drive`] sees it ([`GuestProcess`]): a
-//! QEMU guest here ([`Session`], an owned child process killed with its
-//! process group on drop and on Ctrl-C, whose serial console is watched),
-//! or a Xen domain (`crate::xen::domain`).
+//! hypervisor process of its own ([`Session`], e.g. QEMU: an owned child
+//! process killed with its process group on drop and on Ctrl-C, whose
+//! serial console is watched), or a Xen domain
+//! (`crate::platform::xen::domain`).
 
 use std::fs::File;
 use std::io;

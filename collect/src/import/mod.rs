@@ -268,13 +268,13 @@ fn combine(
         .iter()
         .map(|t| ("source".to_owned(), t.clone()))
         .collect();
-    summary.collect_version = crate::app::VERSION.to_owned();
-    summary.collect_commit = crate::app::commit();
+    summary.collect_version = crate::build_info::VERSION.to_owned();
+    summary.collect_commit = crate::build_info::commit();
     let run_meta = RunMeta {
         tool: Tool {
             name: meta::IMPORTER.to_owned(),
-            version: crate::app::VERSION.to_owned(),
-            git_commit: crate::app::commit(),
+            version: crate::build_info::VERSION.to_owned(),
+            git_commit: crate::build_info::commit(),
         },
         created,
         host: summary.host.clone(),

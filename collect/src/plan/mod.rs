@@ -3,13 +3,22 @@
 //! and the order ([`order`]) the blocks of runs go in. Runs of adaptive
 //! workloads that the stopping rule does not need are planned too, and
 //! recorded as not needed when the lane stops (`crate::runner::schedule`).
+//!
+//! A run names its platform ([`PlatformKind`]) and its experiment
+//! ([`Experiment`]: overall, isolation with its phase's stressor, or
+//! scalability with N) as enums. `config/plan.json` keeps the layout it
+//! always had (`experiment` as a name, `n_guests`, `guest_memory_mib` and
+//! `stressor` beside it when they apply: [`WireRun`]), so every bundle's
+//! plan reads back and re-derives the same.
 
 pub mod order;
 
+use benchvm_core::registry::PlatformKind;
 use serde::{Deserialize, Serialize};
 
 pub use order::{OrderKind, RunOrder};
 
+use crate::isolation::stressor::Stressor;
 use crate::suite::{Suite, WorkloadEntry};
 
 /// Whether a run counts.
@@ -29,88 +38,252 @@ impl Phase {
             Phase::Rep(i) => format!("rep-{i:02}"),
         }
     }
+
+    /// The warm-up's or repetition's number.
+    pub fn index(&self) -> u32 {
+        match self {
+            Phase::Warmup(i) | Phase::Rep(i) => *i,
+        }
+    }
+}
+
+/// What an isolation phase stresses guest 1 with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stress {
+    /// The baseline phase: no stressor (`none` in rows and folders).
+    Baseline,
+    Stressor(Stressor),
+}
+
+impl Stress {
+    /// The name in rows, folders and plans.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stress::Baseline => BASELINE,
+            Stress::Stressor(s) => s.name(),
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Stress> {
+        if name == BASELINE {
+            return Some(Stress::Baseline);
+        }
+        Stressor::parse(name).map(Stress::Stressor)
+    }
+
+    pub fn stressor(self) -> Option<Stressor> {
+        match self {
+            Stress::Baseline => None,
+            Stress::Stressor(s) => Some(s),
+        }
+    }
+}
+
+/// The stressor name of baseline phases.
+pub const BASELINE: &str = "none";
+
+/// The experiment a run belongs to, with what it needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Experiment {
+    /// Table 1: one run of the workload.
+    Overall,
+    /// Table 2: one phase, `guests` guests at once, guest 1 stressed.
+    Isolation {
+        stress: Stress,
+        guests: u32,
+        /// Memory of each guest, when the suite sets it.
+        guest_memory_mib: Option<u32>,
+    },
+    /// Section 4: `n_guests` guests at once, each running the workload.
+    Scalability {
+        n_guests: u32,
+        /// Memory of each guest, when the suite sets it.
+        guest_memory_mib: Option<u32>,
+    },
+}
+
+/// An experiment's name in rows, folders and plans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExperimentKind {
+    Overall,
+    Isolation,
+    Scalability,
+}
+
+impl ExperimentKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            ExperimentKind::Overall => "overall",
+            ExperimentKind::Isolation => "isolation",
+            ExperimentKind::Scalability => "scalability",
+        }
+    }
+}
+
+impl Experiment {
+    pub fn kind(&self) -> ExperimentKind {
+        match self {
+            Experiment::Overall => ExperimentKind::Overall,
+            Experiment::Isolation { .. } => ExperimentKind::Isolation,
+            Experiment::Scalability { .. } => ExperimentKind::Scalability,
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// Guests started at once: `None` for a run of its own.
+    pub fn n_guests(&self) -> Option<u32> {
+        match self {
+            Experiment::Overall => None,
+            Experiment::Isolation { guests, .. } => Some(*guests),
+            Experiment::Scalability { n_guests, .. } => Some(*n_guests),
+        }
+    }
+
+    /// Memory of each of its guests, when the suite sets it.
+    pub fn guest_memory_mib(&self) -> Option<u32> {
+        match self {
+            Experiment::Overall => None,
+            Experiment::Isolation {
+                guest_memory_mib, ..
+            }
+            | Experiment::Scalability {
+                guest_memory_mib, ..
+            } => *guest_memory_mib,
+        }
+    }
+
+    /// An isolation phase's stress.
+    pub fn stress(&self) -> Option<Stress> {
+        match self {
+            Experiment::Isolation { stress, .. } => Some(*stress),
+            Experiment::Overall | Experiment::Scalability { .. } => None,
+        }
+    }
 }
 
 /// One run.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(into = "WireRun", try_from = "WireRun")]
 pub struct PlannedRun {
-    pub platform: String,
-    pub experiment: String,
+    pub platform: PlatformKind,
+    pub experiment: Experiment,
     pub workload: WorkloadEntry,
     pub phase: Phase,
-    /// Scalability runs: how many guests start at once, each running the
-    /// workload (their files in `guest-<i>/` of the run's folder).
+}
+
+/// A run as `config/plan.json` holds it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct WireRun {
+    platform: PlatformKind,
+    experiment: ExperimentKind,
+    workload: WorkloadEntry,
+    phase: Phase,
+    /// Scalability and isolation runs: how many guests start at once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub n_guests: Option<u32>,
-    /// Scalability runs: memory of each guest, when the suite sets it.
+    n_guests: Option<u32>,
+    /// Scalability and isolation runs: memory of each guest, when the
+    /// suite sets it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub guest_memory_mib: Option<u32>,
-    /// Isolation runs: the phase's stressor (`none` for the baseline); the
-    /// run starts `n_guests` guests and guest 1 runs the stressor.
+    guest_memory_mib: Option<u32>,
+    /// Isolation runs: the phase's stressor (`none` for the baseline).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stressor: Option<String>,
+    stressor: Option<String>,
+}
+
+impl From<PlannedRun> for WireRun {
+    fn from(r: PlannedRun) -> Self {
+        WireRun {
+            platform: r.platform,
+            experiment: r.experiment.kind(),
+            n_guests: r.experiment.n_guests(),
+            guest_memory_mib: r.experiment.guest_memory_mib(),
+            stressor: r.experiment.stress().map(|s| s.name().to_owned()),
+            workload: r.workload,
+            phase: r.phase,
+        }
+    }
+}
+
+impl TryFrom<WireRun> for PlannedRun {
+    type Error = String;
+
+    fn try_from(w: WireRun) -> Result<Self, String> {
+        let experiment = match (w.experiment, w.n_guests, w.stressor.as_deref()) {
+            (ExperimentKind::Overall, None, None) if w.guest_memory_mib.is_none() => {
+                Experiment::Overall
+            }
+            (ExperimentKind::Isolation, Some(guests), Some(name)) => Experiment::Isolation {
+                stress: Stress::parse(name).ok_or_else(|| format!("unknown stressor {name:?}"))?,
+                guests,
+                guest_memory_mib: w.guest_memory_mib,
+            },
+            (ExperimentKind::Scalability, Some(n_guests), None) => Experiment::Scalability {
+                n_guests,
+                guest_memory_mib: w.guest_memory_mib,
+            },
+            (kind, n, s) => {
+                return Err(format!(
+                    "a {} run with n_guests {n:?} and stressor {s:?}",
+                    kind.name()
+                ))
+            }
+        };
+        Ok(PlannedRun {
+            platform: w.platform,
+            experiment,
+            workload: w.workload,
+            phase: w.phase,
+        })
+    }
 }
 
 impl PlannedRun {
     /// The run's folder inside the bundle.
     pub fn folder(&self) -> String {
-        if let Some(stressor) = &self.stressor {
-            return format!(
-                "runs/{}/{}/{}/{stressor}/{}",
-                self.platform,
-                self.experiment,
-                self.workload.name,
-                self.phase.folder()
-            );
-        }
-        match self.n_guests {
-            None => format!(
-                "runs/{}/{}/{}/{}",
-                self.platform,
-                self.experiment,
-                self.workload.name,
-                self.phase.folder()
-            ),
-            Some(n) => format!(
-                "runs/{}/{}/{}/n={n}/{}",
-                self.platform,
-                self.experiment,
-                self.workload.name,
-                self.phase.folder()
-            ),
+        let base = format!(
+            "runs/{}/{}/{}",
+            self.platform,
+            self.experiment.name(),
+            self.workload.name
+        );
+        let phase = self.phase.folder();
+        match self.experiment {
+            Experiment::Overall => format!("{base}/{phase}"),
+            Experiment::Isolation { stress, .. } => format!("{base}/{}/{phase}", stress.name()),
+            Experiment::Scalability { n_guests, .. } => format!("{base}/n={n_guests}/{phase}"),
         }
     }
 
-    /// Folder of guest `guest` (1-based) of a scalability run.
+    /// Folder of guest `guest` (1-based) of a multi-guest run.
     pub fn guest_folder(&self, guest: u32) -> String {
         format!("{}/guest-{guest}", self.folder())
     }
 
     pub fn describe(&self) -> String {
-        let phase = match self.phase {
-            Phase::Warmup(i) => format!("warm-up {i}/{}", self.workload.schedule.planned_warmups()),
-            Phase::Rep(i) => format!("rep {i}/{}", self.workload.schedule.repetitions),
-        };
-        if let Some(stressor) = &self.stressor {
-            return format!(
-                "{} isolation {} stressor={stressor} ({} guests) rep {}",
+        let i = self.phase.index();
+        match self.experiment {
+            Experiment::Overall => {
+                let phase = match self.phase {
+                    Phase::Warmup(i) => {
+                        format!("warm-up {i}/{}", self.workload.schedule.planned_warmups())
+                    }
+                    Phase::Rep(i) => format!("rep {i}/{}", self.workload.schedule.repetitions),
+                };
+                format!("{} {} {}", self.platform, self.workload.name, phase)
+            }
+            Experiment::Isolation { stress, guests, .. } => format!(
+                "{} isolation {} stressor={} ({guests} guests) rep {i}",
                 self.platform,
                 self.workload.name,
-                self.n_guests.unwrap_or(0),
-                match self.phase {
-                    Phase::Rep(i) | Phase::Warmup(i) => i,
-                }
-            );
-        }
-        match self.n_guests {
-            None => format!("{} {} {}", self.platform, self.workload.name, phase),
-            Some(n) => format!(
-                "{} scalability {} N={n} rep {}",
-                self.platform,
-                self.workload.name,
-                match self.phase {
-                    Phase::Rep(i) | Phase::Warmup(i) => i,
-                }
+                stress.name()
+            ),
+            Experiment::Scalability { n_guests, .. } => format!(
+                "{} scalability {} N={n_guests} rep {i}",
+                self.platform, self.workload.name
             ),
         }
     }
@@ -120,7 +293,7 @@ impl PlannedRun {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
     pub suite: String,
-    pub platforms: Vec<String>,
+    pub platforms: Vec<PlatformKind>,
     pub guest: crate::suite::GuestSize,
     /// The order of the blocks; absent in plans made before it was
     /// recorded (those ran blocked).
@@ -133,86 +306,59 @@ pub struct Plan {
     pub runs: Vec<PlannedRun>,
 }
 
-/// Platforms that can start N guests at once
-/// ([`crate::platform::Platform::execute_parallel`]): the scalability
-/// experiment runs on these and skips the others (native has no guests).
-pub const SCALABILITY_PLATFORMS: [&str; 2] = ["kvm", "xen"];
-
-/// Platforms whose guests get a NIC on a private bridge
-/// ([`crate::platform::Platform::execute_isolation`]): the isolation
-/// experiment runs on these and skips the others (kvm: taps, xen: vifs,
-/// each on a bridge in a namespace of the run's own).
-pub const ISOLATION_PLATFORMS: [&str; 2] = ["kvm", "xen"];
-
-/// Whether the isolation experiment runs on `platform`.
-pub fn runs_isolation(platform: &str) -> bool {
-    ISOLATION_PLATFORMS.contains(&platform)
-}
-
-/// Whether the scalability experiment runs on `platform`.
-pub fn runs_scalability(platform: &str) -> bool {
-    SCALABILITY_PLATFORMS.contains(&platform)
-}
-
 /// [`build_with`] in the blocked order (platform after platform).
-pub fn build(suite: &Suite, platforms: &[String]) -> Plan {
+pub fn build(suite: &Suite, platforms: &[PlatformKind]) -> Plan {
     build_with(suite, platforms, RunOrder::BLOCKED)
 }
 
 /// Expands a suite on the given platforms in `order`: the overall
-/// experiment's lanes (see [`order`]), then per platform its isolation
-/// runs (per repetition a baseline, then each stressor) and scalability
-/// runs (per N, its repetitions).
-pub fn build_with(suite: &Suite, platforms: &[String], order: RunOrder) -> Plan {
+/// experiment's lanes (see [`order`]), then, on platforms whose registry
+/// entry runs them, the isolation phases (per repetition, a baseline and
+/// each stressor) and the scalability runs (per N, its repetitions).
+pub fn build_with(suite: &Suite, platforms: &[PlatformKind], order: RunOrder) -> Plan {
     let mut runs = Vec::new();
     let names: Vec<&str> = suite.overall.iter().map(|w| w.name.as_str()).collect();
     for group in order.groups(&names, platforms.len()) {
         for (w, p) in group {
-            runs.extend(lane(&suite.overall[w], &platforms[p]));
+            runs.extend(lane(&suite.overall[w], platforms[p]));
         }
     }
-    for platform in platforms {
-        if let Some(iso) = suite
-            .isolation
-            .as_ref()
-            .filter(|_| runs_isolation(platform))
-        {
+    for &platform in platforms {
+        let info = platform.info();
+        let mut push = |experiment, workload: &WorkloadEntry, phase| {
+            runs.push(PlannedRun {
+                platform,
+                experiment,
+                workload: workload.clone(),
+                phase,
+            })
+        };
+        if let Some(iso) = suite.isolation.as_ref().filter(|_| info.isolation) {
             // Repetition-major: each repetition measures its own baseline
             // right before its stressors, so slow drift of the host hits
             // both alike.
             for rep in 1..=iso.repetitions {
-                let phases = std::iter::once("none").chain(iso.stressors.iter().map(|s| s.name()));
-                for stressor in phases {
-                    runs.push(PlannedRun {
-                        platform: platform.clone(),
-                        experiment: "isolation".into(),
-                        workload: iso.workload.clone(),
-                        phase: Phase::Rep(rep),
-                        n_guests: Some(iso.guests),
+                let phases = std::iter::once(Stress::Baseline)
+                    .chain(iso.stressors.iter().map(|s| Stress::Stressor(*s)));
+                for stress in phases {
+                    let experiment = Experiment::Isolation {
+                        stress,
+                        guests: iso.guests,
                         guest_memory_mib: iso.guest_memory_mib,
-                        stressor: Some(stressor.into()),
-                    });
+                    };
+                    push(experiment, &iso.workload, Phase::Rep(rep));
                 }
             }
         }
-        let Some(s) = suite
-            .scalability
-            .as_ref()
-            .filter(|_| runs_scalability(platform))
-        else {
-            continue;
-        };
-        for &n in &s.n_guests {
-            for rep in 1..=s.repetitions {
-                runs.push(PlannedRun {
-                    platform: platform.clone(),
-                    experiment: "scalability".into(),
-                    workload: s.workload.clone(),
-                    phase: Phase::Rep(rep),
-                    n_guests: Some(n),
-                    guest_memory_mib: s.guest_memory_mib,
-                    stressor: None,
-                });
+        if let Some(s) = suite.scalability.as_ref().filter(|_| info.scalability) {
+            for &n in &s.n_guests {
+                for rep in 1..=s.repetitions {
+                    let experiment = Experiment::Scalability {
+                        n_guests: n,
+                        guest_memory_mib: s.guest_memory_mib,
+                    };
+                    push(experiment, &s.workload, Phase::Rep(rep));
+                }
             }
         }
     }
@@ -228,7 +374,7 @@ pub fn build_with(suite: &Suite, platforms: &[String], order: RunOrder) -> Plan 
 /// The runs of one workload on one platform: its first block (warm-ups,
 /// then the first repetitions), then the warm-ups and repetitions later
 /// blocks may take.
-fn lane(entry: &WorkloadEntry, platform: &str) -> Vec<PlannedRun> {
+fn lane(entry: &WorkloadEntry, platform: PlatformKind) -> Vec<PlannedRun> {
     let s = &entry.schedule;
     let first = s.first_block();
     let phases = (1..=s.warmups)
@@ -238,13 +384,10 @@ fn lane(entry: &WorkloadEntry, platform: &str) -> Vec<PlannedRun> {
         .chain((first + 1..=s.repetitions).map(Phase::Rep));
     phases
         .map(|phase| PlannedRun {
-            platform: platform.to_owned(),
-            experiment: "overall".into(),
+            platform,
+            experiment: Experiment::Overall,
             workload: entry.clone(),
             phase,
-            n_guests: None,
-            guest_memory_mib: None,
-            stressor: None,
         })
         .collect()
 }
@@ -260,16 +403,19 @@ mod tests {
 
     #[test]
     fn isolation_runs_a_baseline_then_each_stressor_on_guest_platforms_only() {
-        let plan = build(&smoke(), &["native".to_owned(), "kvm".to_owned()]);
+        let plan = build(&smoke(), &[PlatformKind::Native, PlatformKind::Kvm]);
         let iso: Vec<&PlannedRun> = plan
             .runs
             .iter()
-            .filter(|r| r.experiment == "isolation")
+            .filter(|r| r.experiment.kind() == ExperimentKind::Isolation)
             .collect();
         assert!(iso
             .iter()
-            .all(|r| r.platform == "kvm" && r.n_guests == Some(2)));
-        let phases: Vec<&str> = iso.iter().filter_map(|r| r.stressor.as_deref()).collect();
+            .all(|r| r.platform == PlatformKind::Kvm && r.experiment.n_guests() == Some(2)));
+        let phases: Vec<&str> = iso
+            .iter()
+            .filter_map(|r| r.experiment.stress().map(Stress::name))
+            .collect();
         assert_eq!(
             phases,
             [
@@ -291,7 +437,42 @@ mod tests {
         assert!(plan
             .runs
             .iter()
-            .filter(|r| r.experiment != "isolation")
-            .all(|r| r.stressor.is_none()));
+            .filter(|r| r.experiment.kind() != ExperimentKind::Isolation)
+            .all(|r| r.experiment.stress().is_none()));
+    }
+
+    /// The JSON of `config/plan.json` as collect always wrote it: every
+    /// run of the smoke suite reads back to itself, the isolation and
+    /// scalability runs with the fields they had.
+    #[test]
+    fn plans_keep_their_json_layout() {
+        let plan = build(&smoke(), &[PlatformKind::Native, PlatformKind::Kvm]);
+        let json = serde_json::to_value(&plan).expect("json");
+        let runs = json["runs"].as_array().expect("runs");
+        let overall = &runs[0];
+        assert_eq!(overall["platform"], "native");
+        assert_eq!(overall["experiment"], "overall");
+        assert!(overall.get("n_guests").is_none() && overall.get("stressor").is_none());
+        let iso = runs
+            .iter()
+            .find(|r| r["experiment"] == "isolation")
+            .expect("isolation");
+        assert_eq!(
+            (&iso["n_guests"], &iso["guest_memory_mib"], &iso["stressor"]),
+            (&2.into(), &512.into(), &"none".into())
+        );
+        let scal = runs
+            .iter()
+            .find(|r| r["experiment"] == "scalability")
+            .expect("scalability");
+        assert_eq!(scal["n_guests"], 1);
+        assert!(scal.get("stressor").is_none());
+        let back: Plan = serde_json::from_value(json.clone()).expect("reads back");
+        assert_eq!(back.runs, plan.runs);
+        assert_eq!(serde_json::to_value(&back).expect("json"), json);
+        // A run that mixes experiments is refused.
+        let mut bad = overall.clone();
+        bad["stressor"] = "cpu".into();
+        assert!(serde_json::from_value::<PlannedRun>(bad).is_err());
     }
 }

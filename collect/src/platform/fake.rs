@@ -19,13 +19,13 @@ use std::time::Duration;
 use benchvm_format::metrics::Status;
 use serde_json::json;
 
+use super::kvm::qemu::{Accel, QemuCommand};
+use super::xen::config::{XenGuestType, XlConfig};
+use super::xen::host::LAB_FLAG;
 use super::{guest_dir, ParallelRequest, Platform, RunOutcome, RunRequest};
 use crate::guest::console;
-use crate::guest::qemu::{Accel, QemuCommand};
 use crate::quiet;
 use crate::workload::{StepContext, Steps};
-use crate::xen::config::{GuestType, XlConfig};
-use crate::xen::LAB_FLAG;
 
 /// What the fake answers for one program.
 #[derive(Debug, Clone)]
@@ -199,7 +199,7 @@ impl Fake {
             let domain = format!("benchvm-fake-{:03}", self.guests);
             let cfg = XlConfig::new(
                 &domain,
-                GuestType::Pv,
+                XenGuestType::Pv,
                 PathBuf::from("/fake/vmlinuz"),
                 PathBuf::from("/fake/initramfs.cpio"),
             )

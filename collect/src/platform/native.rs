@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::{steps, Platform, RunOutcome};
+use super::{Platform, RunOutcome};
+use crate::steps;
 use crate::workload::{StepContext, Steps};
 
 #[derive(Debug)]

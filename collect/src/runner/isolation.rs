@@ -23,8 +23,7 @@ use serde::Serialize;
 use super::record::{GuestCounts, Position};
 use crate::isolation::client::GOOD_RATE;
 use crate::isolation::phase::{GuestView, Phase as HostPhase};
-use crate::isolation::stressor::Stressor;
-use crate::plan::{Phase, PlannedRun};
+use crate::plan::{Experiment, Phase, PlannedRun};
 use crate::platform::{guest_dir, ParallelRequest, Platform, RunOutcome};
 use crate::runfolder::RunFolder;
 use crate::workload::{StepContext, Steps, WorkloadSpec};
@@ -67,12 +66,16 @@ pub(super) fn run_phase(
             run.describe()
         );
     };
-    let name = run.stressor.as_deref().context("not an isolation run")?;
-    let stressor = match name {
-        "none" => None,
-        s => Some(Stressor::parse(s).with_context(|| format!("unknown stressor {s:?}"))?),
+    let Experiment::Isolation {
+        stress,
+        guests: n,
+        guest_memory_mib,
+    } = run.experiment
+    else {
+        bail!("{}: not an isolation run", run.describe());
     };
-    let n = run.n_guests.context("an isolation run without guests")?;
+    let name = stress.name();
+    let stressor = stress.stressor();
     let rel = run.folder();
     let tmp = folder.begin_run(&rel)?;
     let agent = ctx
@@ -99,7 +102,7 @@ pub(super) fn run_phase(
         deadline: Duration::from_secs(deadline_s),
         name: rel.clone(),
         n_guests: n,
-        memory_mib: run.guest_memory_mib,
+        memory_mib: guest_memory_mib,
     };
     let outcomes = platform
         .execute_isolation(&request, &stressed, &mut host)
@@ -111,9 +114,7 @@ pub(super) fn run_phase(
             run.describe()
         );
     }
-    let repetition = match run.phase {
-        Phase::Rep(i) | Phase::Warmup(i) => i,
-    };
+    let repetition = run.phase.index();
     let (accel, emulated) = (platform.accel(), platform.emulated());
     let mut rows = Vec::new();
     let mut counts = GuestCounts::default();
@@ -128,10 +129,10 @@ pub(super) fn run_phase(
         let dir = guest_dir(&tmp, guest);
         fs::create_dir_all(&dir)?;
         let record = GuestRecord {
-            platform: &run.platform,
+            platform: run.platform.name(),
             accel: accel.clone(),
             emulated,
-            experiment: &run.experiment,
+            experiment: run.experiment.name(),
             workload: &run.workload.name,
             stressor: name,
             role,
@@ -150,10 +151,10 @@ pub(super) fn run_phase(
         }
         counts.add(status);
         rows.push(MetricRow {
-            platform: run.platform.clone(),
+            platform: run.platform.name().to_owned(),
             accel: accel.clone(),
             emulated,
-            experiment: run.experiment.clone(),
+            experiment: run.experiment.name().to_owned(),
             workload: run.workload.name.clone(),
             metric: GOOD_RATE.metric.into(),
             unit: GOOD_RATE.unit,

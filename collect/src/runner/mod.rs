@@ -17,7 +17,7 @@ use benchvm_format::metrics::{MetricRow, Status};
 
 pub use record::Position;
 
-use crate::plan::{Plan, PlannedRun};
+use crate::plan::{ExperimentKind, Plan, PlannedRun};
 use crate::platform::{Platform, RunRequest};
 use crate::progress::Progress;
 use crate::quiet;
@@ -117,7 +117,7 @@ pub fn execute_with(
         if !later.is_empty() {
             runner
                 .progress
-                .add_runs(&later, crate::suite_run::platform_factor);
+                .add_runs(&later, crate::commands::run::eta_factor);
         }
         if !todo.is_empty() {
             for (slot, result) in runner.block(block, &todo)? {
@@ -186,13 +186,13 @@ impl Runner<'_> {
         let platform = self
             .platforms
             .iter_mut()
-            .find(|p| p.name() == first.platform)
+            .find(|p| p.name() == first.platform.name())
             .with_context(|| format!("platform {} is not set up", first.platform))?;
         let mut ctx = platform.context();
         ctx.kernel_source = self.kernel_source.map(Path::to_path_buf);
         let steps = first.workload.spec.workload().steps(&ctx);
         let mut out = Vec::with_capacity(todo.len());
-        if first.n_guests.is_some() {
+        if let Some(kind) = first.experiment.n_guests().map(|_| first.experiment.kind()) {
             // Multi-guest runs (isolation phases, scalability steps), each
             // counting its guests.
             let how = How {
@@ -205,23 +205,25 @@ impl Runner<'_> {
             for t in todo {
                 let run = t.run;
                 bar.set_message(run.describe());
-                let counts = match run.stressor {
-                    Some(_) => {
+                let counts = match kind {
+                    ExperimentKind::Isolation => {
                         isolation::run_phase(run, platform.as_mut(), &ctx, t.position, self.folder)?
                     }
-                    None => parallel::run_parallel(
-                        run,
-                        platform.as_mut(),
-                        &how,
-                        t.position,
-                        self.folder,
-                    )?,
+                    ExperimentKind::Scalability | ExperimentKind::Overall => {
+                        parallel::run_parallel(
+                            run,
+                            platform.as_mut(),
+                            &how,
+                            t.position,
+                            self.folder,
+                        )?
+                    }
                 };
                 self.summary.runs += 1;
                 self.summary.ok += counts.ok;
                 self.summary.failed += counts.failed;
                 self.summary.dnr += counts.dnr;
-                let at = bar.finish(&run.folder(), &run.platform, &run.experiment);
+                let at = bar.finish(&run.folder(), run.platform.name(), run.experiment.name());
                 let start = self.start;
                 bar.suspend(|| {
                     log::info!(
@@ -296,7 +298,7 @@ impl Runner<'_> {
                     (Status::Ok, _) => format!("ok in {:.2} s", outcome.wall_s.unwrap_or(0.0)),
                     (s, r) => format!("{}: {}", status_name(*s), r.as_deref().unwrap_or("")),
                 };
-                let at = bar.finish(&run.folder(), &run.platform, &run.experiment);
+                let at = bar.finish(&run.folder(), run.platform.name(), run.experiment.name());
                 bar.suspend(|| {
                     log::info!(
                         "[{:>6.0} s] {}: {what} ({} metrics) [{at}]",

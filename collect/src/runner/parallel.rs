@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 
 use super::record::{metric_rows, GuestCounts, How, ParallelRecord, Place, Position, RunRecord};
-use crate::plan::{Phase, PlannedRun};
+use crate::plan::PlannedRun;
 use crate::platform::{guest_dir, ParallelRequest, Platform};
 use crate::runfolder::RunFolder;
 
@@ -21,7 +21,7 @@ pub(super) fn run_parallel(
     position: Position,
     folder: &RunFolder,
 ) -> Result<GuestCounts> {
-    let n = run.n_guests.context("not a scalability run")?;
+    let n = run.experiment.n_guests().context("not a scalability run")?;
     let rel = run.folder();
     let tmp = folder.begin_run(&rel)?;
     let mut outcomes = platform
@@ -31,7 +31,7 @@ pub(super) fn run_parallel(
             deadline: Duration::from_secs(run.workload.schedule.deadline_s),
             name: rel.clone(),
             n_guests: n,
-            memory_mib: run.guest_memory_mib,
+            memory_mib: run.experiment.guest_memory_mib(),
         })
         .with_context(|| format!("running {}", run.describe()))?;
     if outcomes.len() != n as usize {
@@ -42,9 +42,7 @@ pub(super) fn run_parallel(
             run.describe()
         );
     }
-    let repetition = match run.phase {
-        Phase::Rep(i) | Phase::Warmup(i) => i,
-    };
+    let repetition = run.phase.index();
     let mut rows = Vec::new();
     let mut counts = GuestCounts::default();
     for (guest, outcome) in (1..=n).zip(outcomes.iter_mut()) {
@@ -62,15 +60,15 @@ pub(super) fn run_parallel(
         rows.extend(guest_rows);
     }
     let record = ParallelRecord {
-        platform: &run.platform,
+        platform: run.platform.name(),
         accel: how.accel.clone(),
         emulated: how.emulated,
-        experiment: &run.experiment,
+        experiment: run.experiment.name(),
         workload: &run.workload.name,
         phase: run.phase,
         position,
         n_guests: n,
-        guest_memory_mib: run.guest_memory_mib,
+        guest_memory_mib: run.experiment.guest_memory_mib(),
         deadline_s: run.workload.schedule.deadline_s,
         steps: how.steps,
         guests: outcomes.iter().collect(),

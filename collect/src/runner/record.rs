@@ -59,17 +59,17 @@ impl<'a> RunRecord<'a> {
         let (step, host) = quiet::read(dir);
         let disk = match &run.workload.spec {
             WorkloadSpec::Fio(p) => Some(p.record(
-                &run.platform,
+                run.platform.name(),
                 &how.facts,
                 &fs::read_to_string(dir.join("setup.log")).unwrap_or_default(),
             )),
             _ => None,
         };
         RunRecord {
-            platform: &run.platform,
+            platform: run.platform.name(),
             accel: how.accel.clone(),
             emulated: how.emulated,
-            experiment: &run.experiment,
+            experiment: run.experiment.name(),
             workload: &run.workload.name,
             phase: run.phase,
             position,
@@ -178,7 +178,7 @@ pub(super) fn finish_run(
 /// What the schedule needs of a run: its status and, for a repetition of
 /// the overall experiment, its value per metric in the workload's order.
 pub fn result_of(run: &PlannedRun, status: Status, rows: &[MetricRow]) -> RunResult {
-    let values = match (run.phase, run.n_guests) {
+    let values = match (run.phase, run.experiment.n_guests()) {
         (Phase::Rep(_), None) => run
             .workload
             .spec
@@ -216,10 +216,10 @@ pub(super) fn metric_rows(
 ) -> Vec<MetricRow> {
     let workload = run.workload.spec.workload();
     let base = MetricRow {
-        platform: run.platform.clone(),
+        platform: run.platform.name().to_owned(),
         accel: how.accel.clone(),
         emulated: how.emulated,
-        experiment: run.experiment.clone(),
+        experiment: run.experiment.name().to_owned(),
         workload: run.workload.name.clone(),
         metric: String::new(),
         unit: benchvm_format::metrics::Unit::SECONDS,

@@ -13,6 +13,7 @@
 //! check after each, and the planned runs it did not need.
 
 use anyhow::{bail, Result};
+use benchvm_core::registry::PlatformKind;
 use benchvm_format::metrics::Status;
 use serde::{Deserialize, Serialize};
 
@@ -131,7 +132,7 @@ pub struct Schedule {
 /// One lane: its planned warm-ups and repetitions by number.
 #[derive(Debug, Clone)]
 struct Lane {
-    platform: String,
+    platform: PlatformKind,
     workload: String,
     rule: Option<Adaptive>,
     warmups_per_block: u32,
@@ -225,7 +226,7 @@ impl Lane {
             .collect();
         not_needed.extend(&unused);
         LaneRecord {
-            platform: self.platform.clone(),
+            platform: self.platform.name().to_owned(),
             workload: self.workload.clone(),
             rule: self.rule,
             blocks: self.blocks.clone(),
@@ -250,7 +251,7 @@ fn lanes(plan: &Plan) -> Result<Lanes> {
     let mut lanes: Vec<Lane> = Vec::new();
     let mut multi = Vec::new();
     for (i, run) in plan.runs.iter().enumerate() {
-        if run.n_guests.is_some() {
+        if run.experiment.n_guests().is_some() {
             multi.push(i);
             continue;
         }
@@ -261,7 +262,7 @@ fn lanes(plan: &Plan) -> Result<Lanes> {
             let s = &run.workload.schedule;
             let metrics = run.workload.spec.workload().metrics().len();
             lanes.push(Lane {
-                platform: run.platform.clone(),
+                platform: run.platform,
                 workload: run.workload.name.clone(),
                 rule: s.adaptive,
                 warmups_per_block: s.warmups,
@@ -321,7 +322,7 @@ fn round_order(
         .into_iter()
         .filter_map(|p| {
             let name = plan.platforms.get(p)?;
-            group.iter().copied().find(|&l| &lanes[l].platform == name)
+            group.iter().copied().find(|&l| lanes[l].platform == *name)
         })
         .collect()
 }

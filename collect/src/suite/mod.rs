@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use benchvm_core::registry::PlatformKind;
 use serde::{Deserialize, Serialize};
 
 use crate::workload::WorkloadSpec;
@@ -16,9 +17,6 @@ use multi_guest::{isolation, scalability, RawIsolation, RawScalability};
 pub use multi_guest::{Isolation, Scalability, MAX_GUESTS, MAX_ISOLATION_GUESTS};
 pub use schedule::Schedule;
 use schedule::{check_schedule, repetitions};
-
-/// Platforms a suite may name.
-pub const PLATFORMS: [&str; 3] = ["native", "kvm", "xen"];
 
 /// A suite error: which file, which key, what is wrong.
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +93,7 @@ pub struct WorkloadEntry {
 pub struct Suite {
     pub name: String,
     pub description: String,
-    pub platforms: Vec<String>,
+    pub platforms: Vec<PlatformKind>,
     pub guest: GuestSize,
     /// Workloads of the overall-performance experiment, in suite order.
     pub overall: Vec<WorkloadEntry>,
@@ -222,7 +220,7 @@ pub fn parse(source: &str, path: &Path) -> Result<Suite, SuiteError> {
     {
         return Err(err("name", "must be 1+ characters of [A-Za-z0-9_-]".into()));
     }
-    check_platforms(&raw.platforms).map_err(|r| err("platforms", r))?;
+    let platforms = check_platforms(&raw.platforms).map_err(|r| err("platforms", r))?;
     let mut defaults = Schedule {
         repetitions: 1,
         warmups: raw.defaults.warmups,
@@ -293,7 +291,7 @@ pub fn parse(source: &str, path: &Path) -> Result<Suite, SuiteError> {
     Ok(Suite {
         name: raw.name,
         description: raw.description.unwrap_or_default(),
-        platforms: raw.platforms,
+        platforms,
         guest,
         overall,
         scalability,
@@ -322,23 +320,26 @@ fn in_words(message: &str) -> String {
     .fold(message.to_owned(), |m, (from, to)| m.replace(from, to))
 }
 
-/// Checks a platform list (also used for `--platform`).
-pub fn check_platforms(platforms: &[String]) -> Result<(), String> {
+/// Checks a platform list against the registry (also used for
+/// `--platform`).
+pub fn check_platforms(platforms: &[String]) -> Result<Vec<PlatformKind>, String> {
     if platforms.is_empty() {
         return Err("names no platform".into());
     }
-    for (i, p) in platforms.iter().enumerate() {
-        if !PLATFORMS.contains(&p.as_str()) {
-            return Err(format!(
+    let mut kinds = Vec::with_capacity(platforms.len());
+    for p in platforms {
+        let kind = PlatformKind::parse(p).ok_or_else(|| {
+            format!(
                 "unknown platform {p:?} (known: {})",
-                PLATFORMS.join(", ")
-            ));
-        }
-        if platforms[..i].contains(p) {
+                PlatformKind::names().join(", ")
+            )
+        })?;
+        if kinds.contains(&kind) {
             return Err(format!("platform {p:?} given twice"));
         }
+        kinds.push(kind);
     }
-    Ok(())
+    Ok(kinds)
 }
 
 /// Splits a workload table into its schedule overrides and its kind's

@@ -1,18 +1,18 @@
 //! The xen platform of a run whose host is no Xen dom0: the run goes on in
-//! the Xen lab (`crate::xen::lab`), a real Xen 4.17 host booted under QEMU
+//! the Xen lab (`crate::lab::xen`), a real Xen 4.17 host booted under QEMU
 //! TCG, where the same suite runs with `--platform xen` in dom0 and its
 //! bundle comes back beside this run's. Its rows say that the Xen host was
 //! emulated (fact `lab`, `emulated: true`).
 
 use anyhow::Result;
+use benchvm_core::registry::PlatformKind;
 
 use super::settings::Settings;
-use crate::cli::XenGuestType;
-use crate::guest;
+use crate::lab::xen::{LabResult, LabSettings, REQUIREMENTS};
+use crate::platform::xen::settings::XenHost;
 use crate::progress::Progress;
 use crate::suite::{Suite, SuiteRef};
-use crate::workload::{Asset, Requirement};
-use crate::xen::lab::{LabResult, LabSettings};
+use crate::workload::Asset;
 
 /// dom0's memory in the lab (MiB): what the recipe measured to work.
 const DOM0_MIB: u32 = 1024;
@@ -31,28 +31,12 @@ pub fn prepare(
     assets: &[Asset],
     lab_memory: Option<u32>,
 ) -> Result<LabSettings> {
-    crate::tools::check(&[
-        Requirement {
-            what: guest::qemu::QEMU,
-            package: "qemu-system-x86",
-        },
-        Requirement {
-            what: guest::initramfs::BUSYBOX,
-            package: "busybox-static",
-        },
-        Requirement {
-            what: crate::xen::xl::XL,
-            package: "xen-utils-4.17",
-        },
-        Requirement {
-            what: crate::platform::XEN_DEVICE_MODEL,
-            package: "qemu-system-xen",
-        },
-    ])?;
-    crate::fetch::guest_kernel(settings.kernel.as_deref(), &settings.cache)?;
-    crate::fetch::xen_hypervisor(None, &settings.cache)?;
-    let data_disk = match super::local::prepare_assets(assets, &settings.cache)? {
-        Some(src) => Some(super::local::guest_data_disk(&src, assets, &settings.cache)?.image),
+    crate::tools::check(REQUIREMENTS)?;
+    let (cache, kernel) = (&settings.platform.cache, &settings.platform.kernel);
+    crate::fetch::guest_kernel(kernel.as_deref(), cache)?;
+    crate::fetch::xen_hypervisor(None, cache)?;
+    let data_disk = match super::local::prepare_assets(assets, cache)? {
+        Some(src) => Some(super::local::guest_data_disk(&src, assets, cache)?.image),
         None => None,
     };
     let (domus_mib, domus, scratch_gib) = largest_set(suite);
@@ -66,15 +50,11 @@ pub fn prepare(
             SuiteRef::File(path) => path.display().to_string(),
         },
         "--platform".to_owned(),
-        "xen".to_owned(),
+        PlatformKind::Xen.name().to_owned(),
         "--xen-host".to_owned(),
-        "dom0".to_owned(),
+        XenHost::Dom0.name().to_owned(),
         "--xen-guest-type".to_owned(),
-        match settings.xen_guest_type {
-            XenGuestType::Pv => "pv",
-            XenGuestType::Pvh => "pvh",
-        }
-        .to_owned(),
+        settings.platform.xen.xen_guest_type.name().to_owned(),
     ];
     if let Some(seed) = settings.order.seed {
         // The lab's bundle has xen alone; a random order keeps its seed.
@@ -84,14 +64,14 @@ pub fn prepare(
     if let Some(label) = &settings.label {
         run_args.extend(["--label".to_owned(), label.clone()]);
     }
-    if let Some(kernel) = &settings.kernel {
+    if let Some(kernel) = kernel {
         run_args.extend(["--kernel".to_owned(), kernel.display().to_string()]);
     }
     let cpus = std::thread::available_parallelism().map_or(2, |n| n.get() as u32);
     Ok(LabSettings {
-        cache: settings.cache.clone(),
+        cache: cache.clone(),
         out: settings.out.clone(),
-        kernel: settings.kernel.clone(),
+        kernel: kernel.clone(),
         xen: None,
         memory_mib: memory,
         dom0_memory_mib: DOM0_MIB,
@@ -129,7 +109,7 @@ pub fn run(lab: &LabSettings, progress: &Progress) -> Result<LabResult> {
         lab.memory_mib,
         lab.cpus
     );
-    crate::xen::lab::run(lab, Some(progress))
+    crate::lab::xen::run(lab, Some(progress))
 }
 
 #[cfg(test)]

@@ -11,16 +11,15 @@ use benchvm_format::rundir::Packed;
 use benchvm_format::{RunMeta, Tool};
 use sha2::{Digest, Sha256};
 
-use super::settings::{absolute, AccelSetting, Settings, SETTINGS_PATH};
-use crate::app::{commit, PROBES, VERSION};
-use crate::cli::XenGuestType;
+use super::settings::{absolute, Settings, SETTINGS_PATH};
+use crate::build_info::{commit, PROBES, VERSION};
 use crate::journal::Record;
-use crate::platform::{AccelChoice, Native, Platform, Qemu, QemuSettings, Xen, XenSettings};
+use crate::platform::registry::{self, SetUp};
+use crate::platform::Platform;
 use crate::progress::Progress;
 use crate::runfolder::RunFolder;
 use crate::suite::Suite;
 use crate::workload::{Asset, Requirement};
-use crate::xen::config::GuestType;
 use crate::{envcapture, guest, kernel_source, plan, runner, tools};
 
 /// Creates the run folder of `settings.platforms` and runs them to a bundle.
@@ -40,7 +39,7 @@ pub fn run(
     let label = settings
         .label
         .clone()
-        .unwrap_or_else(|| format!("{}-{}-{host}", suite.name, settings.platforms.join("-")));
+        .unwrap_or_else(|| format!("{}-{}-{host}", suite.name, names(settings, "-")));
     let meta = RunMeta {
         tool: Tool {
             name: "collect".into(),
@@ -50,7 +49,11 @@ pub fn run(
         created: created.clone(),
         host,
         suite: suite.name.clone(),
-        platforms: settings.platforms.clone(),
+        platforms: settings
+            .platforms
+            .iter()
+            .map(|p| p.name().to_owned())
+            .collect(),
         label,
     };
     let run_dir = run_dir
@@ -136,7 +139,7 @@ pub fn resume(run_dir: &Path) -> Result<Packed> {
     let progress = Progress::new();
     progress.add_runs(
         &runner::todo(&plan, &resumed.finished),
-        super::platform_factor,
+        crate::commands::run::eta_factor,
     );
     let packed = carry_out(
         Arc::new(resumed.folder),
@@ -185,22 +188,37 @@ pub fn guest_data_disk(
             ));
         }
     }
-    let in_lab = crate::xen::host::in_lab();
+    let in_lab = crate::platform::xen::host::in_lab();
     guest::data_disk::image(cache, &parts, !in_lab)
+}
+
+/// Whether any of the run's platforms runs guests.
+fn has_guests(settings: &Settings) -> bool {
+    settings.platforms.iter().any(|p| p.info().guests)
+}
+
+/// The run's platforms' names, joined by `sep`.
+fn names(settings: &Settings, sep: &str) -> String {
+    settings
+        .platforms
+        .iter()
+        .map(|p| p.name())
+        .collect::<Vec<_>>()
+        .join(sep)
 }
 
 /// Fetches the guest kernel when guests need one and none is at hand.
 pub fn prepare_guests(settings: &Settings) -> Result<()> {
-    if settings.platforms.iter().any(|p| p != "native") {
-        crate::fetch::guest_kernel(settings.kernel.as_deref(), &settings.cache)?;
+    if has_guests(settings) {
+        let p = &settings.platform;
+        crate::fetch::guest_kernel(p.kernel.as_deref(), &p.cache)?;
     }
     Ok(())
 }
 
-/// Checks tools and files; returns the host assets needed.
+/// Checks tools and files of the workloads and of every platform's
+/// registry entry; returns the host assets needed.
 pub fn check_requirements(suite: &Suite, settings: &Settings) -> Result<Vec<Asset>> {
-    let kvm = settings.platforms.iter().any(|p| p == "kvm");
-    let xen = settings.platforms.iter().any(|p| p == "xen");
     let mut requirements = vec![Requirement {
         what: "tar",
         package: "tar",
@@ -209,12 +227,12 @@ pub fn check_requirements(suite: &Suite, settings: &Settings) -> Result<Vec<Asse
     let scalability = suite
         .scalability
         .as_ref()
-        .filter(|_| settings.platforms.iter().any(|p| plan::runs_scalability(p)))
+        .filter(|_| settings.platforms.iter().any(|p| p.info().scalability))
         .map(|s| &s.workload);
     let isolation = suite
         .isolation
         .as_ref()
-        .filter(|_| settings.platforms.iter().any(|p| plan::runs_isolation(p)))
+        .filter(|_| settings.platforms.iter().any(|p| p.info().isolation))
         .map(|s| &s.workload);
     for entry in suite.overall.iter().chain(scalability).chain(isolation) {
         let w = entry.spec.workload();
@@ -227,38 +245,18 @@ pub fn check_requirements(suite: &Suite, settings: &Settings) -> Result<Vec<Asse
             package: "xz-utils",
         });
     }
-    if kvm {
-        requirements.extend([
-            Requirement {
-                what: guest::qemu::QEMU,
-                package: "qemu-system-x86",
-            },
-            Requirement {
-                what: guest::initramfs::BUSYBOX,
-                package: "busybox-static",
-            },
-            Requirement {
-                what: "mkfs.ext4",
-                package: "e2fsprogs",
-            },
-        ]);
-    }
-    if xen {
-        requirements.extend([
-            Requirement {
-                what: crate::xen::xl::XL,
-                package: "xen-utils-4.17",
-            },
-            Requirement {
-                what: guest::initramfs::BUSYBOX,
-                package: "busybox-static",
-            },
-        ]);
+    for p in &settings.platforms {
+        for r in registry::entry(*p).requirements {
+            if !requirements.contains(r) {
+                requirements.push(*r);
+            }
+        }
     }
     tools::check(&requirements)?;
     Ok(assets)
 }
 
+/// Sets up each of the run's platforms by its registry entry.
 fn set_up_platforms(
     settings: &Settings,
     plan: &plan::Plan,
@@ -266,49 +264,18 @@ fn set_up_platforms(
     folder: &Arc<RunFolder>,
     data_disk: Option<&Path>,
 ) -> Result<Vec<Box<dyn Platform>>> {
-    let mut set_up: Vec<Box<dyn Platform>> = Vec::new();
-    for p in &settings.platforms {
-        match p.as_str() {
-            "native" => set_up.push(Box::new(Native::new(scratch.to_path_buf())?)),
-            "kvm" => {
-                let agent = std::env::current_exe().context("locating the collect binary")?;
-                set_up.push(Box::new(Qemu::new(QemuSettings {
-                    kernel: settings.kernel.clone(),
-                    cache: settings.cache.clone(),
-                    work: scratch.join("kvm"),
-                    agent,
-                    accel: match settings.accel {
-                        AccelSetting::Kvm => AccelChoice::Kvm,
-                        AccelSetting::Tcg => AccelChoice::Tcg,
-                        AccelSetting::Auto => AccelChoice::Auto,
-                    },
-                    guest: plan.guest.clone(),
-                    timeouts: None,
-                    folder: Some(Arc::clone(folder)),
-                    data_disk: data_disk.map(Path::to_path_buf),
-                })?));
-            }
-            "xen" => {
-                let agent = std::env::current_exe().context("locating the collect binary")?;
-                set_up.push(Box::new(Xen::new(XenSettings {
-                    kernel: settings.kernel.clone(),
-                    cache: settings.cache.clone(),
-                    work: scratch.join("xen"),
-                    agent,
-                    guest_type: match settings.xen_guest_type {
-                        XenGuestType::Pvh => GuestType::Pvh,
-                        XenGuestType::Pv => GuestType::Pv,
-                    },
-                    guest: plan.guest.clone(),
-                    timeouts: None,
-                    folder: Some(Arc::clone(folder)),
-                    data_disk: data_disk.map(Path::to_path_buf),
-                })?));
-            }
-            other => bail!("--platform {other}: not supported"),
-        }
-    }
-    Ok(set_up)
+    let set_up = SetUp {
+        settings: &settings.platform,
+        guest: &plan.guest,
+        scratch,
+        folder,
+        data_disk,
+    };
+    settings
+        .platforms
+        .iter()
+        .map(|p| (registry::entry(*p).construct)(&set_up))
+        .collect()
 }
 
 /// Everything after validation: environment, runs, metrics table, bundle.
@@ -322,15 +289,15 @@ fn carry_out(
 ) -> Result<Packed> {
     let run_dir = absolute(folder.root())?;
     let scratch = settings
+        .platform
         .scratch
         .clone()
         .unwrap_or_else(|| run_dir.join(".scratch"));
     std::fs::create_dir_all(&scratch).with_context(|| format!("creating {}", scratch.display()))?;
-    let source = prepare_assets(assets, &settings.cache)?;
+    let cache = &settings.platform.cache;
+    let source = prepare_assets(assets, cache)?;
     let data_disk = match &source {
-        Some(src) if settings.platforms.iter().any(|p| p != "native") => {
-            Some(guest_data_disk(src, assets, &settings.cache)?)
-        }
+        Some(src) if has_guests(settings) => Some(guest_data_disk(src, assets, cache)?),
         _ => None,
     };
     let mut set_up = set_up_platforms(
@@ -369,7 +336,7 @@ fn carry_out(
         Some(src) => {
             summary
                 .platforms
-                .entry("native".into())
+                .entry(benchvm_core::registry::PlatformKind::Native.name().into())
                 .or_default()
                 .insert("kernel_source_sha256".into(), src.tarball_sha256.clone());
             Some(src.dir)
@@ -382,7 +349,7 @@ fn carry_out(
     log::info!(
         "{} runs on {}",
         plan.runs.len() - finished.len(),
-        settings.platforms.join(", ")
+        names(settings, ", ")
     );
     let totals = runner::execute_with(
         plan,

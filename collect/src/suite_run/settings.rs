@@ -7,27 +7,27 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::cli::{Accel, Order, RunArgs, XenGuestType, XenHost};
+use benchvm_core::registry::PlatformKind;
+
+use crate::cli::{Order, RunArgs};
 use crate::plan::RunOrder;
+use crate::platform::registry::{self, Place, PlatformSettings};
 use crate::suite::{self, Suite, SuiteRef};
 
 /// Where the resolved settings of a run are kept, for `resume`.
 pub const SETTINGS_PATH: &str = "config/settings.json";
 
-/// A run's settings, resolved from the command line (absolute paths), as
-/// stored in `config/settings.json`.
+/// A run's settings, resolved from the command line (absolute paths,
+/// enums), as stored in `config/settings.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Settings {
     pub suite: SuiteRef,
     /// The platforms this collector runs itself.
-    pub platforms: Vec<String>,
+    pub platforms: Vec<PlatformKind>,
     pub label: Option<String>,
     pub out: PathBuf,
-    pub cache: PathBuf,
-    pub scratch: Option<PathBuf>,
-    pub kernel: Option<PathBuf>,
-    pub accel: AccelSetting,
-    pub xen_guest_type: XenGuestType,
+    #[serde(flatten)]
+    pub platform: PlatformSettings,
     /// `--order` and `--seed`, resolved (settings made before the order
     /// was recorded ran blocked).
     #[serde(default = "blocked")]
@@ -59,64 +59,43 @@ pub fn order(args: &RunArgs, platforms: usize) -> Result<RunOrder> {
     Ok(order)
 }
 
-/// `--accel`, as stored.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AccelSetting {
-    Auto,
-    Kvm,
-    Tcg,
-}
-
-impl From<Accel> for AccelSetting {
-    fn from(a: Accel) -> Self {
-        match a {
-            Accel::Auto => AccelSetting::Auto,
-            Accel::Kvm => AccelSetting::Kvm,
-            Accel::Tcg => AccelSetting::Tcg,
-        }
-    }
-}
-
 /// How the platforms of a run are split between this collector and the
 /// Xen lab.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Split {
     /// Platforms run here, in the suite's or the command line's order.
-    pub local: Vec<String>,
+    pub local: Vec<PlatformKind>,
     /// Whether xen runs in the Xen lab.
     pub xen_in_lab: bool,
 }
 
-/// Splits the platforms: xen runs here on a Xen dom0 (or when asked to),
-/// in the lab otherwise.
-pub fn split(platforms: &[String], xen_host: XenHost, is_dom0: bool) -> Result<Split> {
-    let wants_xen = platforms.iter().any(|p| p == "xen");
-    let xen_in_lab = wants_xen
-        && match xen_host {
-            XenHost::Lab => true,
-            XenHost::Dom0 => false,
-            XenHost::Auto => !is_dom0,
-        };
-    if wants_xen && xen_host == XenHost::Dom0 && !is_dom0 {
-        bail!(
-            "--xen-host dom0: this host is not a Xen dom0 (/proc/xen/capabilities does not say \
-             control_d); --xen-host lab (or auto) runs xen in the Xen lab instead"
-        );
+/// Splits the platforms by where each runs from this host (its registry
+/// entry's probe; `is_dom0`: whether this host is a Xen dom0).
+pub fn split(
+    platforms: &[PlatformKind],
+    settings: &PlatformSettings,
+    is_dom0: bool,
+) -> Result<Split> {
+    let mut out = Split {
+        local: Vec::new(),
+        xen_in_lab: false,
+    };
+    for &p in platforms {
+        match (registry::entry(p).place)(settings, is_dom0)? {
+            Place::Here => out.local.push(p),
+            Place::XenLab => out.xen_in_lab = true,
+        }
     }
-    Ok(Split {
-        local: platforms
-            .iter()
-            .filter(|p| !(xen_in_lab && *p == "xen"))
-            .cloned()
-            .collect(),
-        xen_in_lab,
-    })
+    Ok(out)
 }
 
 impl Settings {
-    /// Resolves the command line; `platforms` are all the run's platforms.
-    pub fn from_args(args: &RunArgs, suite_ref: SuiteRef, platforms: Vec<String>) -> Result<Self> {
+    /// Resolves the command line; `platforms` are the ones run here.
+    pub fn from_args(
+        args: &RunArgs,
+        suite_ref: SuiteRef,
+        platforms: Vec<PlatformKind>,
+    ) -> Result<Self> {
         let suite_ref = match suite_ref {
             SuiteRef::File(p) => SuiteRef::File(absolute_file(&p)?),
             b => b,
@@ -125,11 +104,13 @@ impl Settings {
             suite: suite_ref,
             label: args.label.clone(),
             out: usable_out(&args.out)?,
-            cache: crate::cache::resolve(args.cache.as_deref())?,
-            scratch: args.scratch.as_deref().map(absolute).transpose()?,
-            kernel: args.kernel.as_deref().map(absolute_file).transpose()?,
-            accel: args.accel.into(),
-            xen_guest_type: args.xen_guest_type,
+            platform: PlatformSettings {
+                cache: crate::cache::resolve(args.cache.as_deref())?,
+                scratch: args.scratch.as_deref().map(absolute).transpose()?,
+                kernel: args.kernel.as_deref().map(absolute_file).transpose()?,
+                kvm: args.kvm,
+                xen: args.xen,
+            },
             order: order(args, platforms.len())?,
             platforms,
         })
@@ -137,14 +118,11 @@ impl Settings {
 }
 
 /// The platforms a run asks for: `--platform`, else the suite's; checked.
-pub fn platforms(args: &RunArgs, suite: &Suite) -> Result<Vec<String>> {
-    let platforms = if args.platform.is_empty() {
-        suite.platforms.clone()
-    } else {
-        args.platform.clone()
-    };
-    suite::check_platforms(&platforms).map_err(|r| anyhow::anyhow!("--platform: {r}"))?;
-    Ok(platforms)
+pub fn platforms(args: &RunArgs, suite: &Suite) -> Result<Vec<PlatformKind>> {
+    if args.platform.is_empty() {
+        return Ok(suite.platforms.clone());
+    }
+    suite::check_platforms(&args.platform).map_err(|r| anyhow::anyhow!("--platform: {r}"))
 }
 
 /// `--out`: created if needed, and writable, checked before any run so a
@@ -222,24 +200,38 @@ pub fn absolute_file(path: &Path) -> Result<PathBuf> {
 mod tests {
     use super::*;
 
-    fn names(v: &[&str]) -> Vec<String> {
-        v.iter().map(|s| (*s).to_owned()).collect()
+    use benchvm_core::registry::PlatformKind::{Kvm, Native, Xen};
+
+    use crate::platform::kvm::settings::KvmSettings;
+    use crate::platform::xen::settings::{XenHost, XenSettings};
+
+    fn with_host(xen_host: XenHost) -> PlatformSettings {
+        PlatformSettings {
+            cache: "/c".into(),
+            scratch: None,
+            kernel: None,
+            kvm: KvmSettings::default(),
+            xen: XenSettings {
+                xen_host,
+                ..XenSettings::default()
+            },
+        }
     }
 
     #[test]
     fn xen_goes_to_the_lab_off_a_dom0() {
-        let all = names(&["native", "kvm", "xen"]);
-        let s = split(&all, XenHost::Auto, false).expect("split");
-        assert_eq!(s.local, names(&["native", "kvm"]));
+        let all = [Native, Kvm, Xen];
+        let s = split(&all, &with_host(XenHost::Auto), false).expect("split");
+        assert_eq!(s.local, [Native, Kvm]);
         assert!(s.xen_in_lab);
-        let s = split(&all, XenHost::Auto, true).expect("split");
+        let s = split(&all, &with_host(XenHost::Auto), true).expect("split");
         assert_eq!(s.local, all);
         assert!(!s.xen_in_lab);
-        let s = split(&all, XenHost::Lab, true).expect("split");
+        let s = split(&all, &with_host(XenHost::Lab), true).expect("split");
         assert!(s.xen_in_lab);
-        let err = split(&all, XenHost::Dom0, false).expect_err("no dom0");
+        let err = split(&all, &with_host(XenHost::Dom0), false).expect_err("no dom0");
         assert!(err.to_string().contains("--xen-host lab"), "{err}");
-        let s = split(&names(&["native"]), XenHost::Lab, false).expect("split");
+        let s = split(&[Native], &with_host(XenHost::Lab), false).expect("split");
         assert!(!s.xen_in_lab, "no xen asked for");
     }
 

@@ -10,7 +10,11 @@ use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 
 use collect::guest;
-use collect::platform::{AccelChoice, Qemu, QemuSettings, Timeouts};
+use collect::guest::drive::Timeouts;
+use collect::platform::kvm::qemu::QEMU;
+use collect::platform::kvm::settings::{AccelSetting, KvmSettings};
+use collect::platform::kvm::Kvm;
+use collect::platform::GuestSettings;
 use collect::suite::GuestSize;
 use collect::workload::Steps;
 
@@ -30,7 +34,7 @@ pub fn can_boot(test: &str) -> bool {
 
 /// What guests still need here, if anything.
 pub fn guest_missing() -> Option<String> {
-    if !collect::tools::present(guest::qemu::QEMU) {
+    if !collect::tools::present(QEMU) {
         Some("qemu-system-x86_64 (apt-get install -y qemu-system-x86)".to_owned())
     } else if !Path::new(guest::initramfs::BUSYBOX).exists() {
         Some("busybox (apt-get install -y busybox-static)".to_owned())
@@ -178,15 +182,12 @@ pub fn assert_gone(pids: &[u32], within: Duration) {
 /// What the Xen lab (`collect lab xen`) needs and is missing here, if
 /// anything.
 pub fn lab_missing() -> Option<String> {
-    for (tool, package) in [
-        (guest::qemu::QEMU, "qemu-system-x86"),
-        ("xl", "xen-utils-4.17"),
-    ] {
+    for (tool, package) in [(QEMU, "qemu-system-x86"), ("xl", "xen-utils-4.17")] {
         if !collect::tools::present(tool) {
             return Some(format!("{tool} (apt-get install -y {package})"));
         }
     }
-    if !Path::new(collect::platform::XEN_DEVICE_MODEL).exists() {
+    if !Path::new(collect::platform::xen::DEVICE_MODEL).exists() {
         return Some("the Xen device model (apt-get install -y qemu-system-xen)".into());
     }
     if !Path::new(guest::initramfs::BUSYBOX).exists() {
@@ -223,13 +224,12 @@ pub fn steps(measured: &[&str]) -> Steps {
 
 /// The kvm platform under TCG with small guests (1 vCPU, 512 MiB, 1 GiB
 /// scratch), short cleanup and a roomy boot deadline, its files in `work`.
-pub fn small_tcg_guests(work: PathBuf) -> Qemu {
-    Qemu::new(QemuSettings {
+pub fn small_tcg_guests(work: PathBuf) -> Kvm {
+    let settings = GuestSettings {
         kernel: None,
         cache: cache(),
         work,
         agent: PathBuf::from(env!("CARGO_BIN_EXE_collect")),
-        accel: AccelChoice::Tcg,
         guest: GuestSize {
             vcpus: 1,
             memory_mib: 512,
@@ -242,6 +242,9 @@ pub fn small_tcg_guests(work: PathBuf) -> Qemu {
         }),
         folder: None,
         data_disk: None,
-    })
-    .expect("kvm platform set up")
+    };
+    let kvm = KvmSettings {
+        accel: AccelSetting::Tcg,
+    };
+    Kvm::new(settings, kvm).expect("kvm platform set up")
 }

@@ -29,7 +29,7 @@ repetitions = { min = 3, max = 12, target_ci = 0.05 }
 
 fn plan(order: RunOrder) -> Plan {
     let suite = suite::parse(SUITE, Path::new("s.toml")).expect("suite");
-    build_with(&suite, &["native".to_owned(), "kvm".to_owned()], order)
+    build_with(&suite, &[PlatformKind::Native, PlatformKind::Kvm], order)
 }
 
 /// What a block looks like: `platform workload w1 r1 r2 ...`.
@@ -65,7 +65,9 @@ fn play_recording(plan: &Plan, kvm_disk: impl Fn(u32) -> f64) -> (Schedule, Vec<
                 let values = match (run.phase, run.workload.name.as_str()) {
                     (Phase::Warmup(_), _) => Vec::new(),
                     (Phase::Rep(_), "cpu") => vec![Some(100.0), Some(10.0)],
-                    (Phase::Rep(n), _) if run.platform == "kvm" => vec![Some(kvm_disk(n))],
+                    (Phase::Rep(n), _) if run.platform == PlatformKind::Kvm => {
+                        vec![Some(kvm_disk(n))]
+                    }
                     (Phase::Rep(n), _) => vec![Some(500.0 + f64::from(n % 2))],
                 };
                 RunResult {
@@ -169,7 +171,7 @@ fn blocked_runs_platform_after_platform_and_failures_end_a_lane() {
                         values: vec![Some(100.0), Some(10.0)],
                     },
                     // kvm's third disk repetition does not return.
-                    (Phase::Rep(3), _) if run.platform == "kvm" => RunResult {
+                    (Phase::Rep(3), _) if run.platform == PlatformKind::Kvm => RunResult {
                         status: Status::Dnr,
                         values: vec![None],
                     },

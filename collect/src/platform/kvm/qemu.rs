@@ -1,15 +1,13 @@
 //! The QEMU command line of a guest, built from typed settings so every
 //! guest's line is generated the same way (and recorded in the bundle).
 
-use std::fs::{self, File, OpenOptions};
 use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
-use crate::process;
+use crate::process::{self, shell_quote};
 
 /// The QEMU binary.
 pub const QEMU: &str = "qemu-system-x86_64";
@@ -200,18 +198,6 @@ impl QemuCommand {
     }
 }
 
-/// Quotes `s` for a POSIX shell when it needs it.
-pub fn shell_quote(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=,:@+%".contains(&b));
-    if plain {
-        s.to_owned()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
-}
-
 /// `QEMU emulator version ...`: the first line of `--version`.
 pub fn version() -> String {
     let out = capture(&[QEMU, "--version"]);
@@ -251,33 +237,6 @@ fn capture(argv: &[&str]) -> String {
         }
         _ => String::new(),
     }
-}
-
-/// A sparse file of `len` bytes (a fresh raw disk).
-pub fn sparse_file(path: &Path, len: u64) -> std::io::Result<()> {
-    let _ = fs::remove_file(path);
-    File::create(path)
-        .and_then(|f| f.set_len(len))
-        .map_err(|e| {
-            std::io::Error::new(
-                e.kind(),
-                format!("creating disk image {}: {e}", path.display()),
-            )
-        })
-}
-
-/// Whether files in `dir` can be opened with O_DIRECT (QEMU's cache=none).
-pub fn supports_direct_io(dir: &Path) -> bool {
-    let probe = dir.join(".direct-io-probe");
-    let ok = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .custom_flags(nix::fcntl::OFlag::O_DIRECT.bits())
-        .open(&probe)
-        .is_ok();
-    let _ = fs::remove_file(&probe);
-    ok
 }
 
 #[cfg(test)]

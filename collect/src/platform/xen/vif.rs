@@ -15,8 +15,8 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use crate::guest::qemu::shell_quote;
 use crate::isolation::netns::Netns;
+use crate::process::shell_quote;
 
 /// The hotplug script's text, before its settings are filled in.
 pub const HOTPLUG_SCRIPT: &str = include_str!("vif-hotplug.sh");

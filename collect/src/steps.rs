@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use benchvm_format::metrics::Status;
 
-use super::RunOutcome;
+use crate::process;
+use crate::quiet;
 use crate::workload::Steps;
-use crate::{process, quiet};
+use benchvm_core::outcome::RunOutcome;
 
 /// Time cleanup commands get after the run, even when the run timed out.
 pub const CLEANUP: Duration = Duration::from_secs(120);
@@ -82,10 +83,5 @@ pub fn run(
 
 /// A failed outcome.
 pub fn failed(reason: String, exit_code: Option<i32>) -> RunOutcome {
-    RunOutcome {
-        status: Status::Failed,
-        wall_s: None,
-        reason: Some(reason),
-        exit_code,
-    }
+    RunOutcome::failed(reason, exit_code)
 }

@@ -1,20 +1,21 @@
-//! What the kvm and xen platforms share when they start a group of guests
-//! at once (the scalability and isolation experiments): each guest's job,
-//! the test hook that crashes one of them, and the boot deadline stretched
-//! for oversubscribed host CPUs.
+//! What the engine's loops need besides the guests: each guest's job in a
+//! group started at once (the scalability and isolation experiments), the
+//! test hook that crashes a guest, and the boot deadline stretched for
+//! oversubscribed host CPUs.
 
-use super::ParallelRequest;
 use crate::guest::agent::{Job, JobRun};
 use crate::guest::drive::Timeouts;
+use crate::platform::api::ParallelRequest;
 use crate::workload::Steps;
 
 /// Test hook: `BENCHVM_TEST_CRASH_GUEST=<i>` makes guest `i` of every
 /// scalability or isolation run panic its kernel (`echo c >
 /// /proc/sysrq-trigger`) before its workload starts; `<i>@<part>` only in
 /// runs whose folder has `<part>` as one of its components (e.g. `1@cpu`:
-/// the stressed guest of the cpu isolation phase; `2@n=2`). The tests use
-/// it to check that a crashed guest is dnr from the guest to the figure;
-/// it is recorded in the guest's job.
+/// the stressed guest of the cpu isolation phase; `2@n=2`). In the
+/// overall experiment, a plain `<i>` makes the platform's `i`-th guest
+/// panic in its first run. The tests use it to check that a crashed guest
+/// is dnr from the guest to the figure; it is recorded in the guest's job.
 pub const CRASH_GUEST_ENV: &str = "BENCHVM_TEST_CRASH_GUEST";
 
 /// The guest [`CRASH_GUEST_ENV`] crashes in the run named `run`, if any.
@@ -31,6 +32,31 @@ fn crash_target(hook: &str, run: &str) -> Option<u32> {
     };
     let applies = part.is_none_or(|p| run.split('/').any(|c| c == p));
     guest.parse().ok().filter(|_| applies)
+}
+
+/// Whether [`CRASH_GUEST_ENV`] makes the platform's guest number `number`
+/// (1-based) of the overall experiment crash in its first run.
+pub(crate) fn crashes_first_run(number: u32) -> bool {
+    std::env::var(CRASH_GUEST_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        == Some(number)
+}
+
+/// The steps of a run that panics its guest's kernel (`noun`: what the
+/// platform calls a guest).
+pub(crate) fn crash_steps(noun: &str) -> Steps {
+    Steps {
+        setup: Vec::new(),
+        measured: [
+            "sh",
+            "-c",
+            &format!("echo '{CRASH_GUEST_ENV}: crashing this {noun}'; echo c > /proc/sysrq-trigger; sleep 60"),
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+        cleanup: Vec::new(),
+    }
 }
 
 /// `timeouts` with the boot deadline multiplied by how many times `n`

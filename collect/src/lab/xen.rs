@@ -22,9 +22,33 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 
 use crate::guest::initramfs::{self, Contents};
-use crate::guest::qemu::{shell_quote, QEMU};
-use crate::process::Owned;
+use crate::platform::kvm::qemu::QEMU;
+use crate::platform::xen::host::{DATA_DISK_ENV, DATA_DISK_SERIAL, LAB_FLAG};
+use crate::process::{shell_quote, Owned};
 use crate::progress::Progress;
+use crate::workload::Requirement;
+
+/// What the lab needs on this host (dom0 runs on its root): QEMU for the
+/// lab machine, busybox for the initramfs, and Xen's toolstack and device
+/// model for dom0.
+pub const REQUIREMENTS: &[Requirement] = &[
+    Requirement {
+        what: QEMU,
+        package: "qemu-system-x86",
+    },
+    Requirement {
+        what: initramfs::BUSYBOX,
+        package: "busybox-static",
+    },
+    Requirement {
+        what: crate::platform::xen::xl::XL,
+        package: "xen-utils-4.17",
+    },
+    Requirement {
+        what: crate::platform::xen::DEVICE_MODEL,
+        package: "qemu-system-xen",
+    },
+];
 
 /// dom0's init script.
 pub const DOM0_INIT: &str = include_str!("dom0-init.sh");
@@ -90,11 +114,6 @@ pub struct LabSettings {
     pub data_disk: Option<PathBuf>,
 }
 
-/// Serial of the lab machine's copy-free data disk.
-pub const DATA_DISK_SERIAL: &str = "benchvm-labdata";
-/// Environment variable telling dom0's collect which image that disk holds.
-pub const DATA_DISK_ENV: &str = "BENCHVM_LAB_DATA_DISK";
-
 /// A finished lab run.
 #[derive(Debug, Clone)]
 pub struct LabResult {
@@ -119,9 +138,8 @@ fn qemu_argv(
     // Multiboot modules: the dom0 kernel with its command line, then its
     // initramfs; QEMU separates them with commas.
     let modules = format!(
-        "{} console=hvc0 panic=-1 quiet {}={LAB_KIND},{}",
+        "{} console=hvc0 panic=-1 quiet {LAB_FLAG}={LAB_KIND},{}",
         vmlinuz.display(),
-        super::LAB_FLAG,
         initrd.display()
     );
     let mut a: Vec<String> = Vec::new();
@@ -281,7 +299,7 @@ pub fn run(s: &LabSettings, progress: Option<&Progress>) -> Result<LabResult> {
     );
     fs::write(share.join("lab.sh"), &script)?;
     let disk = lab_dir.join("dom0-disk.img");
-    crate::guest::qemu::sparse_file(&disk, u64::from(s.disk_gib) << 30)?;
+    crate::guest::disk::sparse_file(&disk, u64::from(s.disk_gib) << 30)?;
 
     let argv = qemu_argv(s, &xen, &kernel.vmlinuz, &dom0.path, &share, &disk);
     fs::write(

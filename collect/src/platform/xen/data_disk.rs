@@ -1,7 +1,7 @@
 //! The guests' data disk (`crate::guest::data_disk`) as dom0 serves it: a
 //! block device for blkback, shared read-only by every domU. In the Xen lab
 //! the image is a disk of the lab machine (found by its serial, named in
-//! [`crate::xen::lab::DATA_DISK_ENV`]); elsewhere a read-only loop device
+//! [`super::host::DATA_DISK_ENV`]); elsewhere a read-only loop device
 //! of the image, detached when the platform is done. A hotplug script of
 //! collect's own ([`HOTPLUG_SCRIPT`]) hands the device to blkback.
 
@@ -11,7 +11,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::xen::lab::{DATA_DISK_ENV, DATA_DISK_SERIAL};
+use super::host::{DATA_DISK_ENV, DATA_DISK_SERIAL};
 
 /// The hotplug script's text, before its log path is filled in.
 pub const HOTPLUG_SCRIPT: &str = include_str!("block-hotplug.sh");
@@ -118,7 +118,7 @@ fn write_script(dir: &Path) -> Result<PathBuf> {
     let log = dir.join(LOG_NAME);
     let text = HOTPLUG_SCRIPT.replacen(
         "@LOG@",
-        &crate::guest::qemu::shell_quote(&log.to_string_lossy()),
+        &crate::process::shell_quote(&log.to_string_lossy()),
         1,
     );
     std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;

@@ -11,30 +11,10 @@
 use std::fmt::Write;
 use std::path::PathBuf;
 
+pub use benchvm_core::registry::XenGuestType;
+
 /// The 9p tag the guest init mounts as the host root.
 pub const ROOT_TAG: &str = "hostroot";
-
-/// PV or PVH.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GuestType {
-    Pv,
-    Pvh,
-}
-
-impl GuestType {
-    /// The xl.cfg `type`.
-    pub fn name(self) -> &'static str {
-        match self {
-            GuestType::Pv => "pv",
-            GuestType::Pvh => "pvh",
-        }
-    }
-
-    /// The `accel` of metric rows: `xen-pv` or `xen-pvh`.
-    pub fn accel(self) -> String {
-        format!("xen-{}", self.name())
-    }
-}
 
 /// A disk of the guest: a raw image the device model serves (`qdisk`),
 /// or, read-only, a block device of dom0's served by the kernel's blkback
@@ -71,7 +51,7 @@ pub struct Vif {
 #[derive(Debug, Clone, PartialEq)]
 pub struct XlConfig {
     pub name: String,
-    pub guest_type: GuestType,
+    pub guest_type: XenGuestType,
     pub kernel: PathBuf,
     pub ramdisk: PathBuf,
     /// Kernel command line words after the console settings.
@@ -88,7 +68,7 @@ pub struct XlConfig {
 impl XlConfig {
     /// A guest with the console on hvc0; a panic powers it off at once
     /// (`panic=-1`), and any end of the domain destroys it.
-    pub fn new(name: &str, guest_type: GuestType, kernel: PathBuf, ramdisk: PathBuf) -> Self {
+    pub fn new(name: &str, guest_type: XenGuestType, kernel: PathBuf, ramdisk: PathBuf) -> Self {
         XlConfig {
             name: name.to_owned(),
             guest_type,
@@ -198,7 +178,7 @@ mod tests {
     fn generated_config_snapshot() {
         let mut cfg = XlConfig::new(
             "benchvm-42-001",
-            GuestType::Pv,
+            XenGuestType::Pv,
             "/k/vmlinuz-6.1.0-56-amd64".into(),
             "/c/initramfs/6.1.0-56-amd64-0123.cpio".into(),
         )
@@ -237,12 +217,12 @@ p9 = [ "tag=hostroot,security_model=none,path=/" ]
 disk = [ "format=raw,vdev=xvdb,access=rw,backendtype=qdisk,direct-io-safe,target=/var/lib/benchvm/xen/guest-001-scratch.img", "format=raw,vdev=xvdc,access=rw,backendtype=qdisk,target=/var/lib/benchvm/xen/guest-001-results.img" ]
 "#;
         assert_eq!(cfg.render(), expected);
-        assert_eq!(GuestType::Pvh.accel(), "xen-pvh");
+        assert_eq!(XenGuestType::Pvh.accel(), "xen-pvh");
     }
 
     #[test]
     fn a_read_only_disk_is_served_by_blkback_with_its_script() {
-        let mut cfg = XlConfig::new("g", GuestType::Pv, "/k".into(), "/r".into());
+        let mut cfg = XlConfig::new("g", XenGuestType::Pv, "/k".into(), "/r".into());
         cfg.disks = vec![Disk {
             vdev: "xvdd".into(),
             target: "/dev/vdb".into(),
@@ -257,7 +237,7 @@ disk = [ "format=raw,vdev=xvdb,access=rw,backendtype=qdisk,direct-io-safe,target
 
     #[test]
     fn vifs_name_their_hotplug_script() {
-        let mut cfg = XlConfig::new("g", GuestType::Pv, "/k".into(), "/r".into());
+        let mut cfg = XlConfig::new("g", XenGuestType::Pv, "/k".into(), "/r".into());
         cfg.vifs = vec![
             Vif {
                 mac: "00:16:3e:77:00:02".into(),
@@ -280,7 +260,7 @@ disk = [ "format=raw,vdev=xvdb,access=rw,backendtype=qdisk,direct-io-safe,target
 
     #[test]
     fn quotes_are_escaped() {
-        let cfg = XlConfig::new("a\"b", GuestType::Pvh, "/k".into(), "/r".into());
+        let cfg = XlConfig::new("a\"b", XenGuestType::Pvh, "/k".into(), "/r".into());
         let text = cfg.render();
         assert!(text.contains("name = \"a\\\"b\"\n"), "{text}");
         assert!(text.contains("type = \"pvh\"\n"), "{text}");
