@@ -3,7 +3,7 @@
 # Generates a run folder of realistic logs (benchvm-format/examples/gen-run.rs,
 # ~8x compressible with zstd -3), then times in alternation, ROUNDS times:
 #
-#   pack        collect pack RUN -o B
+#   pack        collect pack RUN --out B
 #   tar+sha     tar -c RUN | zstd -3 -T0 > F, then sha256sum of every file
 #   zstd        zstd -3 -T0 on the same tar, read from a file (the limit)
 #   verify      analyze verify B
@@ -91,7 +91,7 @@ t() {
         w="$work" n="$name" "$work/$name.time"
 }
 bundle="$work/pack.tar.zst"
-pack() { warm "$run"; t pack "$collect" pack "$run" -o "$bundle"; }
+pack() { warm "$run"; t pack "$collect" pack "$run" --out "$bundle"; }
 tar_sha() {
     warm "$run"
     t tar-sha bash -c 'tar -C "$1" --sort=name -cf - config env metrics.ndjson runs \

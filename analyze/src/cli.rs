@@ -4,17 +4,20 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use collect::clikit::{self, CompletionsArgs, ManArgs, Verbosity};
 
 use crate::filter::Filters;
 use crate::load::LoadOptions;
 
 /// Loads benchvm bundles, verifies them and writes paper-ready tables.
 #[derive(Debug, Parser)]
-#[command(name = "analyze", version, about)]
+#[command(name = "analyze", version, about, after_help = clikit::ANALYZE_AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    pub verbosity: Verbosity,
 }
 
 #[derive(Debug, Subcommand)]
@@ -37,6 +40,10 @@ enum Command {
         /// Require a signature (BUNDLE.minisig) by this minisign public key.
         #[arg(long, value_name = "PUB")]
         trusted_key: Option<PathBuf>,
+        /// Print one JSON object per bundle, one per line (JSON lines),
+        /// instead of text (README.md, "Machine-readable output").
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -82,13 +89,13 @@ enum Command {
     /// interval, Welch and Mann-Whitney p-values, effect sizes and a verdict
     /// (faster / slower / no significant difference at 0.05).
     ///
-    /// Example: analyze compare --a xen-4.17.tar.zst --b xen-4.19-1.tar.zst --b xen-4.19-2.tar.zst
+    /// Example: analyze compare -a xen-4.17.tar.zst -b xen-4.19-1.tar.zst -b xen-4.19-2.tar.zst
     Compare {
         /// Bundles of set A, the baseline (repeat the flag for more).
-        #[arg(long = "a", value_name = "BUNDLE", required = true)]
+        #[arg(short = 'a', long = "a", value_name = "BUNDLE", required = true)]
         a: Vec<PathBuf>,
         /// Bundles of set B, compared against A (repeat the flag for more).
-        #[arg(long = "b", value_name = "BUNDLE", required = true)]
+        #[arg(short = 'b', long = "b", value_name = "BUNDLE", required = true)]
         b: Vec<PathBuf>,
         /// Format printed on stdout: md, latex, csv or json.
         #[arg(long, default_value = "md", value_parser = ["md", "markdown", "latex", "tex", "csv", "json"])]
@@ -109,10 +116,18 @@ enum Command {
     /// Print the environment difference of two bundles: manifest facts,
     /// every env/summary.json field (CPU, microcode, governor, SMT, kernel,
     /// tool versions, hypervisor versions...) and env/ files whose hash
-    /// differs. Exits 0 when identical, 1 when they differ.
+    /// differs. Exits 0 when identical, 1 when they differ. The label and
+    /// the creation time name a bundle, not its environment: shown when
+    /// they differ, never counted.
     Diff {
+        /// The first bundle file (.tar.zst), shown as A.
         a: PathBuf,
+        /// The second bundle file (.tar.zst), shown as B.
         b: PathBuf,
+        /// Print one JSON object instead of text (README.md,
+        /// "Machine-readable output").
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -121,7 +136,12 @@ enum Command {
     /// from its catalog (id, date, host, suite, signed, size, platforms,
     /// label), oldest run first.
     Show {
+        /// A bundle file (.tar.zst), or a store (STORE[/filter], as for verify).
         bundle: PathBuf,
+        /// Print one JSON object instead of text (README.md,
+        /// "Machine-readable output").
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -133,8 +153,9 @@ enum Command {
         /// Bundle files (.tar.zst) and stores (STORE[/filter], as for verify).
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
-        /// The dataset's folder (new, empty, or an earlier export).
-        #[arg(long, value_name = "DIR")]
+        /// The dataset's folder (new, empty, or an earlier export); `--out`
+        /// is the same flag, named as every command's output is.
+        #[arg(long, visible_alias = "out", value_name = "DIR")]
         parquet: PathBuf,
         /// Fail when any bundle fails verification (default: report and skip it).
         #[arg(long)]
@@ -146,6 +167,12 @@ enum Command {
         #[command(flatten)]
         cache: CacheArgs,
     },
+    /// Print the shell completion script of analyze on stdout, e.g.
+    /// `analyze completions bash > /usr/share/bash-completion/completions/analyze`.
+    Completions(CompletionsArgs),
+    /// Write analyze's man pages (analyze.1, analyze-report.1, ...), made
+    /// from these same definitions.
+    Man(ManArgs),
 }
 
 /// The local catalog of store bundles verified before.
@@ -262,6 +289,7 @@ impl Cli {
                 bundles,
                 rederive,
                 trusted_key,
+                json,
                 limits,
             } => {
                 let trusted_key = trusted_key
@@ -280,6 +308,7 @@ impl Cli {
                     &crate::verify::Checks {
                         rederive,
                         trusted_key,
+                        json,
                     },
                 )
             }
@@ -321,13 +350,25 @@ impl Cli {
                 format: crate::render::by_name(&format)
                     .ok_or_else(|| anyhow::anyhow!("unknown format {format}"))?,
             }),
-            Command::Diff { a, b, limits } => crate::diff::run(&a, &b, &limits.options()),
-            Command::Show { bundle, limits } => {
+            Command::Diff { a, b, json, limits } => {
+                crate::diff::run(&a, &b, &limits.options(), json)
+            }
+            Command::Show {
+                bundle,
+                json,
+                limits,
+            } => {
                 if benchvm_store::location::is_store(&bundle) {
-                    crate::store::commands::show(&bundle)
+                    crate::store::commands::show(&bundle, json)
                 } else {
-                    crate::show::run(&bundle, &limits.options())
+                    crate::show::run(&bundle, &limits.options(), json)
                 }
+            }
+            Command::Completions(a) => {
+                clikit::completions(Cli::command(), a.shell).map(|()| ExitCode::SUCCESS)
+            }
+            Command::Man(a) => {
+                clikit::man(Cli::command(), a.out.as_deref()).map(|()| ExitCode::SUCCESS)
             }
             Command::Export {
                 inputs,

@@ -3,6 +3,11 @@
 //! versions, platform facts such as QEMU and Xen versions) and every raw
 //! `env/` file whose hash differs. Exits 0 when the environments are the
 //! same, 1 when they differ, as diff(1) does.
+//!
+//! Two manifest fields name the bundle rather than describe where it ran:
+//! its `label` and when it was `created`. They are compared and shown, as
+//! differences that do not count ([`NOT_COUNTED`]): two runs of one suite
+//! on one host a day apart, labelled apart, have the same environment.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,8 +18,11 @@ use serde_json::Value;
 
 use crate::load::{load, LoadOptions, Loaded};
 
+/// Fields that name a bundle: reported when they differ, never counted.
+pub const NOT_COUNTED: [&str; 2] = ["manifest.label", "manifest.created"];
+
 /// One difference: a field and its value in A and in B (`None`: absent).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Change {
     pub field: String,
     pub a: Option<String>,
@@ -49,6 +57,7 @@ fn facts(l: &Loaded) -> BTreeMap<String, String> {
     let m = &l.bundle.manifest;
     for (k, v) in [
         ("manifest.label", m.label.clone()),
+        ("manifest.created", m.created.clone()),
         ("manifest.host", m.host.clone()),
         ("manifest.suite", m.suite.clone()),
         ("manifest.platforms", m.platforms.join(", ")),
@@ -75,7 +84,8 @@ fn facts(l: &Loaded) -> BTreeMap<String, String> {
     out
 }
 
-/// Every fact that differs between `a` and `b`, in field order.
+/// Every fact that differs between `a` and `b`, in field order, the
+/// [`NOT_COUNTED`] ones included.
 pub fn changes(a: &Loaded, b: &Loaded) -> Vec<Change> {
     let (fa, fb) = (facts(a), facts(b));
     let mut keys: Vec<&String> = fa.keys().chain(fb.keys()).collect();
@@ -99,23 +109,54 @@ fn shown(v: &Option<String>, field: &str) -> String {
     }
 }
 
-pub fn run(a: &Path, b: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
+/// Prints the difference of bundles `a` and `b` (text, or with `json` one
+/// JSON object); exit status 1 when a counted fact differs.
+pub fn run(a: &Path, b: &Path, options: &LoadOptions, json: bool) -> anyhow::Result<ExitCode> {
     let la = load(a, options).with_context(|| format!("{} failed verification", a.display()))?;
     let lb = load(b, options).with_context(|| format!("{} failed verification", b.display()))?;
+    let (ignored, counted): (Vec<Change>, Vec<Change>) = changes(&la, &lb)
+        .into_iter()
+        .partition(|c| NOT_COUNTED.contains(&c.field.as_str()));
+    let code = if counted.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(collect::clikit::NEGATIVE)
+    };
+    if json {
+        let side = |p: &Path, l: &Loaded| serde_json::json!({"path": p.display().to_string(), "id": l.bundle.id.hex()});
+        let v = serde_json::json!({
+            "a": side(a, &la),
+            "b": side(b, &lb),
+            "same": counted.is_empty(),
+            "differences": counted,
+            "not_counted": ignored,
+        });
+        collect::outln!("{v}");
+        return Ok(code);
+    }
     collect::outln!("A {}  {}", la.bundle.id.short(), a.display());
     collect::outln!("B {}  {}", lb.bundle.id.short(), b.display());
-    let found = changes(&la, &lb);
-    if found.is_empty() {
+    if counted.is_empty() {
         collect::outln!(
-            "\nsame environment: every manifest fact, summary field and env/ file is identical"
+            "\nsame environment: every counted manifest fact, summary field and env/ file is identical"
         );
-        return Ok(ExitCode::SUCCESS);
+    } else {
+        collect::outln!("\n{} difference(s):", counted.len());
+        print_changes(&counted);
     }
-    collect::outln!("\n{} difference(s):", found.len());
+    if !ignored.is_empty() {
+        collect::outln!(
+            "\nalso different, not counted (they name the bundle, not its environment):"
+        );
+        print_changes(&ignored);
+    }
+    Ok(code)
+}
+
+fn print_changes(found: &[Change]) {
     let width = found.iter().map(|c| c.field.len()).max().unwrap_or(0);
-    for c in &found {
+    for c in found {
         collect::outln!("  {:<width$}  A {}", c.field, shown(&c.a, &c.field));
         collect::outln!("  {:<width$}  B {}", "", shown(&c.b, &c.field));
     }
-    Ok(ExitCode::from(1))
 }

@@ -33,7 +33,7 @@ pub struct ReportSettings {
 /// Name of the tidy data file in a report folder.
 pub const DATA_FILE: &str = "data.parquet";
 
-/// Logs (at debug level) how long each phase took: `RUST_LOG=debug`.
+/// Logs (at debug level) how long each phase took: `-v` or `RUST_LOG=debug`.
 struct Lap(std::time::Instant);
 
 impl Lap {

@@ -5,16 +5,89 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use benchvm_format::metrics::Status;
+use benchvm_format::metrics::{MetricRow, Status};
+use serde::Serialize;
 
 use crate::design::{order_meaning, Design};
 use crate::load::{load, LoadOptions};
 
-pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
+/// Runs of one platform, accelerator and experiment, by status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RunCount {
+    pub platform: String,
+    pub accel: String,
+    pub experiment: String,
+    pub ok: usize,
+    pub failed: usize,
+    pub dnr: usize,
+}
+
+/// The runs of `rows` by status: a run is a run folder (`run`; a guest's
+/// own folder in scalability and isolation), counted once whatever its
+/// number of metric rows, under its worst status (dnr, then failed).
+pub fn run_counts(rows: &[MetricRow]) -> Vec<RunCount> {
+    let rank = |s: Status| match s {
+        Status::Ok => 0,
+        Status::Failed => 1,
+        Status::Dnr => 2,
+    };
+    let mut runs: BTreeMap<(&str, &str, &str, &str), Status> = BTreeMap::new();
+    for row in rows {
+        let key = (
+            row.platform.as_str(),
+            row.accel.as_str(),
+            row.experiment.as_str(),
+            row.run.as_str(),
+        );
+        let worst = runs.entry(key).or_insert(row.status);
+        if rank(row.status) > rank(*worst) {
+            *worst = row.status;
+        }
+    }
+    let mut counts: BTreeMap<(&str, &str, &str), RunCount> = BTreeMap::new();
+    for ((platform, accel, experiment, _), status) in runs {
+        let c = counts
+            .entry((platform, accel, experiment))
+            .or_insert_with(|| RunCount {
+                platform: platform.to_owned(),
+                accel: accel.to_owned(),
+                experiment: experiment.to_owned(),
+                ..Default::default()
+            });
+        match status {
+            Status::Ok => c.ok += 1,
+            Status::Failed => c.failed += 1,
+            Status::Dnr => c.dnr += 1,
+        }
+    }
+    counts.into_values().collect()
+}
+
+/// Prints what the bundle at `path` holds: text, or with `json` one JSON
+/// object (README.md, "Machine-readable output").
+pub fn run(path: &Path, options: &LoadOptions, json: bool) -> anyhow::Result<ExitCode> {
     let loaded =
         load(path, options).with_context(|| format!("{} failed verification", path.display()))?;
     let m = &loaded.bundle.manifest;
     let s = &loaded.summary;
+    let counts = run_counts(&loaded.rows);
+    if json {
+        let v = serde_json::json!({
+            "bundle": path.display().to_string(),
+            "id": loaded.bundle.id.hex(),
+            "label": m.label,
+            "host": m.host,
+            "created": m.created,
+            "suite": m.suite,
+            "platforms": m.platforms,
+            "tool": m.tool,
+            "metric_rows": loaded.rows.len(),
+            "runs": counts,
+            "environment": s,
+        });
+        collect::outln!("{v}");
+        return Ok(ExitCode::SUCCESS);
+    }
     collect::outln!("bundle    {}", path.display());
     collect::outln!("id        {}", loaded.bundle.id);
     collect::outln!("label     {}", m.label);
@@ -25,21 +98,10 @@ pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
     let commit = m.tool.git_commit.as_deref().unwrap_or("unknown commit");
     collect::outln!("tool      {} {} ({commit})", m.tool.name, m.tool.version);
     collect::outln!();
-    collect::outln!("runs by status (metric rows):");
-    let mut counts: BTreeMap<(String, String, String), [usize; 3]> = BTreeMap::new();
-    for row in &loaded.rows {
-        let key = (
-            row.platform.clone(),
-            row.accel.clone(),
-            row.experiment.clone(),
-        );
-        let slot = match row.status {
-            Status::Ok => 0,
-            Status::Failed => 1,
-            Status::Dnr => 2,
-        };
-        counts.entry(key).or_default()[slot] += 1;
-    }
+    collect::outln!(
+        "runs by status (run folders; {} metric rows):",
+        loaded.rows.len()
+    );
     collect::outln!(
         "  {:<10} {:<8} {:<12} {:>6} {:>6} {:>6}",
         "platform",
@@ -49,9 +111,15 @@ pub fn run(path: &Path, options: &LoadOptions) -> anyhow::Result<ExitCode> {
         "failed",
         "dnr"
     );
-    for ((platform, accel, experiment), [ok, failed, dnr]) in &counts {
+    for c in &counts {
         collect::outln!(
-            "  {platform:<10} {accel:<8} {experiment:<12} {ok:>6} {failed:>6} {dnr:>6}"
+            "  {:<10} {:<8} {:<12} {:>6} {:>6} {:>6}",
+            c.platform,
+            c.accel,
+            c.experiment,
+            c.ok,
+            c.failed,
+            c.dnr
         );
     }
     show_design(&loaded.design);

@@ -15,6 +15,8 @@ pub struct Checks {
     pub rederive: bool,
     /// A minisign public key (file text) whose signature each bundle must carry.
     pub trusted_key: Option<String>,
+    /// Print one JSON object per bundle (JSON lines) instead of text.
+    pub json: bool,
 }
 
 /// The signature and re-derivation checks of one verified bundle.
@@ -68,7 +70,7 @@ pub fn run(paths: &[PathBuf], options: &LoadOptions, checks: &Checks) -> anyhow:
     }
     if failed > 0 {
         collect::errln!("{failed} of {total} bundles failed verification");
-        return Ok(ExitCode::from(1));
+        return Ok(ExitCode::from(collect::clikit::NEGATIVE));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -95,26 +97,53 @@ pub fn check(
         });
     match checked {
         Ok((loaded, lines)) => {
-            let count = |s: Status| loaded.rows.iter().filter(|r| r.status == s).count();
-            let content: u64 = loaded.bundle.manifest.files.iter().map(|f| f.size).sum();
-            collect::outln!(
-                "ok    {shown}\n      id {}\n      {} files, {} bytes of content, {} metric rows (ok {}, failed {}, dnr {})",
-                loaded.bundle.id,
-                loaded.bundle.manifest.files.len() + 1,
-                content,
-                loaded.rows.len(),
-                count(Status::Ok),
-                count(Status::Failed),
-                count(Status::Dnr),
-            );
-            for line in lines {
-                collect::outln!("      {line}");
-            }
+            print_sound(shown, &loaded, &lines, checks.json);
             true
         }
         Err(err) => {
-            collect::outln!("FAIL  {shown}\n      {}", collect::output::sentence(&err));
+            print_failed(shown, &collect::output::sentence(&err), checks.json);
             false
         }
+    }
+}
+
+/// Prints a sound bundle: text, or one line of JSON with `json`.
+fn print_sound(shown: &str, loaded: &crate::load::Loaded, lines: &[String], json: bool) {
+    let count = |s: Status| loaded.rows.iter().filter(|r| r.status == s).count();
+    let content: u64 = loaded.bundle.manifest.files.iter().map(|f| f.size).sum();
+    let files = loaded.bundle.manifest.files.len() + 1;
+    let (ok, failed, dnr) = (count(Status::Ok), count(Status::Failed), count(Status::Dnr));
+    if json {
+        let v = serde_json::json!({
+            "bundle": shown,
+            "ok": true,
+            "id": loaded.bundle.id.hex(),
+            "files": files,
+            "content_bytes": content,
+            "metric_rows": loaded.rows.len(),
+            "rows_by_status": {"ok": ok, "failed": failed, "dnr": dnr},
+            "checks": lines,
+        });
+        collect::outln!("{v}");
+        return;
+    }
+    collect::outln!(
+        "ok    {shown}\n      id {}\n      {files} files, {content} bytes of content, {} metric rows (ok {ok}, failed {failed}, dnr {dnr})",
+        loaded.bundle.id,
+        loaded.rows.len(),
+    );
+    for line in lines {
+        collect::outln!("      {line}");
+    }
+}
+
+/// Prints a bundle that failed and why: text, or one line of JSON with
+/// `json`.
+pub fn print_failed(shown: &str, reason: &str, json: bool) {
+    if json {
+        let v = serde_json::json!({"bundle": shown, "ok": false, "error": reason});
+        collect::outln!("{v}");
+    } else {
+        collect::outln!("FAIL  {shown}\n      {reason}");
     }
 }

@@ -87,7 +87,11 @@ fn commands_stop_quietly_when_their_reader_goes_away() {
     quiet_141(cmd("analyze", &["report", "--out"], &[&report, b]));
 
     let keys = tmp.path().join("alice");
-    quiet_141(cmd("collect", &["keygen", "--out"], &[&keys]));
+    quiet_141(cmd(
+        "collect",
+        &["keygen", "--unencrypted", "--out"],
+        &[&keys],
+    ));
     assert!(
         keys.with_extension("pub").exists(),
         "keys are written first"
@@ -120,9 +124,9 @@ fn a_closed_stderr_changes_nothing_but_what_is_said() {
     let cases: [(Command, i32); 4] = [
         // One FAIL on stdout, the count on stderr.
         (cmd("analyze", &["verify"], &[&bad]), 1),
-        (cmd("analyze", &["show"], &[&missing]), 2),
-        (cmd("collect", &["pack"], &[&missing]), 2),
-        (cmd("collect", &["sign", "--key"], &[&missing, &bad]), 2),
+        (cmd("analyze", &["show"], &[&missing]), 3),
+        (cmd("collect", &["pack"], &[&missing]), 3),
+        (cmd("collect", &["sign", "--key"], &[&missing, &bad]), 3),
     ];
     for (mut c, code) in cases {
         let (status, stdout) = run_closed(&mut c, Stream::Stderr);

@@ -189,7 +189,7 @@ fn signatures_round_trip_and_refuse_strangers_and_changes() {
     pack(&root, &bundle);
     for name in ["alice", "mallory"] {
         let out = run(Command::new(bin("collect"))
-            .args(["keygen", "--out"])
+            .args(["keygen", "--unencrypted", "--out"])
             .arg(tmp.path().join(name)));
         assert!(out.status.success(), "{}", text(&out));
     }
@@ -277,7 +277,7 @@ fn signature_and_key_files_are_checked_before_they_are_trusted() {
     pack(&root, &bundle);
     let prefix = tmp.path().join("alice");
     let out = run(Command::new(bin("collect"))
-        .args(["keygen", "--out"])
+        .args(["keygen", "--unencrypted", "--out"])
         .arg(&prefix));
     assert!(out.status.success(), "{}", text(&out));
     let (secret, public) = (prefix.with_extension("key"), prefix.with_extension("pub"));
@@ -289,7 +289,7 @@ fn signature_and_key_files_are_checked_before_they_are_trusted() {
         .arg("--key")
         .arg(&public));
     let t = text(&out);
-    assert_eq!(out.status.code(), Some(2), "{t}");
+    assert_eq!(out.status.code(), Some(3), "{t}");
     assert!(
         t.contains("alice.pub: a minisign public key, where the secret key is wanted"),
         "{t}"

@@ -62,7 +62,7 @@ fn a_report_folder_never_mixes_two_reports() {
     std::fs::create_dir(&thesis).expect("mkdir");
     std::fs::write(thesis.join("chapter1.tex"), "mine").expect("write");
     let (code, text) = report(&native, &thesis);
-    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(code, Some(3), "{text}");
     assert!(
         text.contains("holds files and is not a report folder (no .benchvm-report in it): refusing to replace it"),
         "{text}"

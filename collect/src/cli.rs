@@ -4,16 +4,20 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::clikit::{self, CompletionsArgs, ManArgs, Verbosity};
+
 use crate::platform::kvm::settings::KvmSettings;
 use crate::platform::xen::settings::XenSettings;
 
 /// Runs the benchvm suite on native Linux, KVM (QEMU) and Xen, and packs
 /// configs, environment, raw logs and metrics into one verifiable bundle.
 #[derive(Debug, Parser)]
-#[command(name = "collect", version, about)]
+#[command(name = "collect", version, about, after_help = clikit::COLLECT_AFTER_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    #[command(flatten)]
+    pub verbosity: Verbosity,
 }
 
 #[derive(Debug, Subcommand)]
@@ -29,15 +33,26 @@ pub enum Command {
     },
     /// Make a minisign key pair for signing bundles: PREFIX.key (secret,
     /// mode 0600) and PREFIX.pub (give this one to whoever verifies).
+    ///
+    /// The secret key is encrypted with a password: asked twice on the
+    /// terminal, or taken from $BENCHVM_KEY_PASSWORD (for scripts); `collect
+    /// sign` then needs it again. Without a terminal and without the
+    /// variable, keygen refuses unless --unencrypted is given.
     Keygen {
         /// Path prefix of the two key files.
         #[arg(long, default_value = "benchvm")]
         out: PathBuf,
+        /// Write the secret key unencrypted (no password; anybody who can
+        /// read the file can sign). Said in the output.
+        #[arg(long)]
+        unencrypted: bool,
     },
     /// Sign a bundle: writes BUNDLE.minisig, a minisign signature over its
     /// manifest (which holds every file's sha256). Verify with `analyze
-    /// verify --trusted-key PREFIX.pub BUNDLE`.
+    /// verify --trusted-key PREFIX.pub BUNDLE`. An encrypted key's password
+    /// is asked on the terminal, or taken from $BENCHVM_KEY_PASSWORD.
     Sign {
+        /// The bundle file (.tar.zst) to sign.
         bundle: PathBuf,
         /// The secret key file from `collect keygen`.
         #[arg(long)]
@@ -49,8 +64,11 @@ pub enum Command {
         /// The run folder (holds meta.json, metrics.ndjson, env/, config/, runs/).
         run_dir: PathBuf,
         /// Output file (default: bundles/<label>-<id12>.tar.zst).
-        #[arg(short, long)]
-        output: Option<PathBuf>,
+        /// `--output` is an old name of it, still accepted.
+        #[arg(short = 'o', long = "out", alias = "output", value_name = "FILE")]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        json: JsonArg,
     },
     /// Turn results produced elsewhere into a bundle (formats in
     /// collect/IMPORT.md): the source and metadata files are kept byte for
@@ -79,6 +97,22 @@ pub enum Command {
     /// stressor (if any) until its `stop` (started by the guest agent).
     #[command(hide = true)]
     GuestPhase(PhaseArgs),
+    /// Print the shell completion script of collect on stdout, e.g.
+    /// `collect completions bash > /usr/share/bash-completion/completions/collect`.
+    Completions(CompletionsArgs),
+    /// Write collect's man pages (collect.1, collect-run.1, ...), made from
+    /// these same definitions.
+    Man(ManArgs),
+}
+
+/// `--json`: what the command prints on stdout as one JSON object (layout
+/// in README.md, "Machine-readable output").
+#[derive(Debug, Clone, Copy, Args)]
+pub struct JsonArg {
+    /// Print one JSON object on stdout instead of text (README.md,
+    /// "Machine-readable output").
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -154,6 +188,8 @@ pub struct ImportArgs {
     /// Folder the bundle is written to.
     #[arg(long, default_value = "bundles")]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(Debug, Args)]
@@ -170,6 +206,8 @@ pub struct PtsImportArgs {
     /// Folder the bundles are written to.
     #[arg(long, default_value = "bundles")]
     pub out: PathBuf,
+    #[command(flatten)]
+    pub json: JsonArg,
 }
 
 #[derive(Debug, Args)]
@@ -299,4 +337,6 @@ pub struct RunArgs {
     /// then /boot, else Debian's, fetched on first use).
     #[arg(long)]
     pub kernel: Option<PathBuf>,
+    #[command(flatten)]
+    pub json: JsonArg,
 }

@@ -3,17 +3,10 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .format_timestamp(None)
-        .init();
+    let cli = collect::cli::Cli::parse();
+    cli.verbosity.init_logging();
     if let Err(err) = collect::process::install_interrupt_handler() {
         collect::errln!("warning: cannot handle Ctrl-C: {err}");
     }
-    match collect::app::run(collect::cli::Cli::parse()) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            collect::errln!("error: {}", collect::output::sentence(&err));
-            ExitCode::from(2)
-        }
-    }
+    collect::clikit::exit_code(collect::app::run(cli).map(|()| ExitCode::SUCCESS))
 }

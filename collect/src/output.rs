@@ -10,7 +10,8 @@
 //!   all read, so it did not succeed (`set -o pipefail` sees it), and
 //!   nothing is printed about it.
 //! - Any other failure to write standard output (a full disk behind a
-//!   redirection) is said on standard error, exit status 2.
+//!   redirection) is said on standard error, exit status 3 (a runtime
+//!   failure, [`crate::clikit::FAILURE`]).
 //! - Standard error that cannot be written is ignored: there is nowhere
 //!   left to say anything.
 //!
@@ -69,7 +70,7 @@ fn output_failed(e: &io::Error) -> ! {
         std::process::exit(CLOSED_PIPE_STATUS);
     }
     write_err(format_args!("error: writing to standard output: {e}\n"));
-    std::process::exit(2)
+    std::process::exit(i32::from(crate::clikit::FAILURE))
 }
 
 /// An error and its causes as one line, like `{:#}`, but saying each cause

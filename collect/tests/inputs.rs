@@ -61,7 +61,7 @@ fn a_device_or_a_fifo_is_not_a_suite() {
             Path::new("--out"),
             tmp.path(),
         ]);
-        assert_eq!(code, Some(2), "{text}");
+        assert_eq!(code, Some(3), "{text}");
         assert!(
             text.contains(&format!(
                 "{}: (file): {kind}, not a regular file (refused before reading it)",
@@ -101,7 +101,7 @@ fn import_metadata_must_be_a_small_regular_file() {
             Path::new("--out"),
             tmp.path(),
         ]);
-        assert_eq!(code, Some(2), "{text}");
+        assert_eq!(code, Some(3), "{text}");
         assert!(
             text.contains(&format!("{}: {why}", meta.display())),
             "{text}"
@@ -116,7 +116,7 @@ fn a_run_folder_whose_meta_json_is_a_fifo_is_not_packed() {
     std::fs::create_dir_all(&run).expect("mkdir");
     fifo(&run.join("meta.json"));
     let (code, text) = collect(&[Path::new("pack"), &run]);
-    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(code, Some(3), "{text}");
     assert!(
         text.contains("meta.json: a FIFO (named pipe), not a regular file"),
         "{text}"
@@ -140,10 +140,10 @@ fn an_error_says_each_cause_once() {
     let (code, text) = collect(&[
         Path::new("pack"),
         &run,
-        Path::new("-o"),
+        Path::new("--out"),
         &file.join("b.tar.zst"),
     ]);
-    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(code, Some(3), "{text}");
     assert_eq!(
         text.matches("Not a directory (os error 20)").count(),
         1,

@@ -414,7 +414,7 @@ fn full_disk_stops_with_a_clear_message_and_loses_nothing() {
 fn fsync_error_stops_and_resume_finishes(fault: &str, file: &str, recorded: usize) {
     let case = Case::new();
     let out = case.run(Some(fault));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let said = text(&out);
     assert!(
         said.contains("fsync of ") && said.contains(file) && said.contains("failed"),

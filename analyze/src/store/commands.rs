@@ -72,8 +72,10 @@ pub fn verify(spec: &Path, options: &LoadOptions, checks: &Checks) -> Result<(us
         let local = scratch.path().join(format!("{}.tar.zst", listed.id));
         let sound = match download(&store, &listed.id, &local) {
             Ok(false) if checks.trusted_key.is_some() => {
-                collect::outln!(
-                    "FAIL  {shown}\n      no signature beside it in the store (a trusted key was given, so one is required)"
+                crate::verify::print_failed(
+                    &shown,
+                    "no signature beside it in the store (a trusted key was given, so one is required)",
+                    checks.json,
                 );
                 false
             }
@@ -81,7 +83,7 @@ pub fn verify(spec: &Path, options: &LoadOptions, checks: &Checks) -> Result<(us
                 entry_agrees(listed, loaded)
             }),
             Err(e) => {
-                collect::outln!("FAIL  {shown}\n      {}", collect::output::sentence(&e));
+                crate::verify::print_failed(&shown, &collect::output::sentence(&e), checks.json);
                 false
             }
         };
@@ -112,8 +114,9 @@ fn download(store: &Store, id: &str, local: &Path) -> Result<bool> {
     Ok(true)
 }
 
-/// Lists the wanted bundles of a store from its catalog, oldest run first.
-pub fn show(spec: &Path) -> Result<ExitCode> {
+/// Lists the wanted bundles of a store from its catalog, oldest run first:
+/// text, or with `json` one JSON object.
+pub fn show(spec: &Path, json: bool) -> Result<ExitCode> {
     let (target, _, mut bundles, total) = wanted(spec)?;
     let key = |l: &Listed| {
         l.entry
@@ -122,6 +125,20 @@ pub fn show(spec: &Path) -> Result<ExitCode> {
             .unwrap_or_else(|| (String::from("~"), l.id.clone()))
     };
     bundles.sort_by_key(key);
+    if json {
+        let listed: Vec<_> = bundles
+            .iter()
+            .map(|l| serde_json::json!({"id": l.id, "signed": l.signed, "bytes": l.size, "entry": l.entry}))
+            .collect();
+        let v = serde_json::json!({
+            "store": target.location.to_string(),
+            "filter": (!target.filter.is_empty()).then(|| target.filter.describe()),
+            "total": total,
+            "bundles": listed,
+        });
+        collect::outln!("{v}");
+        return Ok(ExitCode::SUCCESS);
+    }
     collect::outln!("store     {}", target.location);
     if !target.filter.is_empty() {
         collect::outln!("filter    {}", target.filter.describe());

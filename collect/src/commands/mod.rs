@@ -8,6 +8,7 @@ pub mod import;
 pub mod keygen;
 pub mod lab;
 pub mod pack;
+pub mod printed;
 pub mod push;
 pub mod resume;
 pub mod run;

@@ -1,13 +1,19 @@
-//! `collect pack RUN_DIR [-o FILE]`: a finished run folder into a bundle.
+//! `collect pack RUN_DIR [--out FILE] [--json]`: a finished run folder into
+//! a bundle.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use benchvm_format::rundir::{self, Packed};
 
-pub fn run(run_dir: &Path, output: Option<&Path>) -> Result<()> {
-    let packed = rundir::pack(run_dir, output, Path::new("bundles"))
+use super::printed::BundleOut;
+
+pub fn run(run_dir: &Path, out: Option<&Path>, json: bool) -> Result<()> {
+    let packed = rundir::pack(run_dir, out, Path::new("bundles"))
         .with_context(|| format!("packing {}", run_dir.display()))?;
+    if json {
+        return super::printed::print_json(&BundleOut::from(&packed));
+    }
     print_packed(&packed);
     Ok(())
 }

@@ -11,6 +11,7 @@ use anyhow::{Context, Result};
 use benchvm_core::registry::PlatformKind;
 
 use super::pack::print_packed;
+use super::printed::{print_json, BundleOut};
 use crate::cli::RunArgs;
 use crate::platform::registry;
 use crate::progress::Progress;
@@ -84,7 +85,7 @@ pub fn run(args: &RunArgs) -> Result<()> {
         places.join(", "),
         settings.order.describe()
     );
-    let mut bundles = Vec::new();
+    let (mut bundles, mut printed) = (Vec::new(), Vec::new());
     if !settings.platforms.is_empty() {
         let packed = local::run(
             &suite,
@@ -93,7 +94,10 @@ pub fn run(args: &RunArgs) -> Result<()> {
             &assets,
             &progress,
         )?;
-        progress.suspend(|| print_packed(&packed));
+        if !args.json.json {
+            progress.suspend(|| print_packed(&packed));
+        }
+        printed.push(BundleOut::from(&packed));
         bundles.push(packed.path);
     }
     if let Some(lab) = &lab {
@@ -107,13 +111,20 @@ pub fn run(args: &RunArgs) -> Result<()> {
                 )
             }
         })?;
-        progress.suspend(|| {
-            crate::outln!("bundle {}", done.bundle.display());
-            crate::outln!("id     {}", done.id);
-        });
+        if args.json.json {
+            printed.push(BundleOut::of_file(&done.bundle)?);
+        } else {
+            progress.suspend(|| {
+                crate::outln!("bundle {}", done.bundle.display());
+                crate::outln!("id     {}", done.id);
+            });
+        }
         bundles.push(done.bundle);
     }
     progress.finish_and_clear();
+    if args.json.json {
+        print_json(&serde_json::json!({ "bundles": printed }))?;
+    }
     crate::errln!("{}", progress.time_table().trim_end());
     if bundles.len() > 1 {
         crate::errln!(

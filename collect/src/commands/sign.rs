@@ -1,5 +1,6 @@
 //! `collect sign BUNDLE --key PREFIX.key`: `BUNDLE.minisig`, a minisign
 //! signature over the bundle's manifest (which holds every file's sha256).
+//! An encrypted key's password comes from [`crate::password`].
 
 use std::path::Path;
 
@@ -18,9 +19,16 @@ pub fn run(bundle: &Path, key: &Path) -> Result<()> {
         benchvm_format::input::KEY_CAP,
         "minisign secret key",
     )?;
-    let sig =
-        benchvm_format::sign::sign(&verified.manifest_bytes, &verified.manifest.label, &secret)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", key.display()))?;
+    let password = benchvm_format::sign::is_encrypted(&secret)
+        .then(|| crate::password::existing_key(key))
+        .transpose()?;
+    let sig = benchvm_format::sign::sign_with_password(
+        &verified.manifest_bytes,
+        &verified.manifest.label,
+        &secret,
+        password.as_deref(),
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", key.display()))?;
     let sig_path = benchvm_format::sign::signature_path(bundle);
     std::fs::write(&sig_path, sig).with_context(|| format!("writing {}", sig_path.display()))?;
     crate::outln!(

@@ -252,6 +252,9 @@ pub fn run(s: &LabSettings, progress: Option<&Progress>) -> Result<LabResult> {
         if ["--out", "--run-dir", "--scratch"].contains(&a.as_str()) {
             bail!("{a}: the lab chooses this itself (the bundle comes back to --out of `collect lab`)");
         }
+        if a == "--json" {
+            bail!("--json: the lab reads dom0's text output to bring the bundle back; `collect run --json` gives JSON for a lab run");
+        }
     }
     let kernel = crate::fetch::guest_kernel(s.kernel.as_deref(), &s.cache)?;
     let xen = crate::fetch::xen_hypervisor(s.xen.as_deref(), &s.cache)?;
