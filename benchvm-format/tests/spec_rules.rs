@@ -1,11 +1,12 @@
 //! Plain verification enforces every rule of SPEC.md that needs no raw
 //! file: the canonical manifest bytes (one content, one id), `created` in
 //! RFC 3339 UTC, every row's platform among the manifest's, and no value
-//! given twice.
+//! given twice; and the exact tar header bytes of §3.
 #![allow(clippy::unwrap_used)]
 
 mod common;
 
+use benchvm_format::error::HeaderFault;
 use benchvm_format::{BundleError, ManifestError};
 use common::*;
 
@@ -118,4 +119,66 @@ fn a_value_given_twice_is_refused_naming_both_lines() {
         |m| m,
     ))
     .unwrap();
+}
+
+/// SPEC.md §3's table, built field by field: the header of `path` (at most
+/// 100 bytes) and `size`.
+fn spec_header(path: &str, size: u64) -> [u8; BLOCK] {
+    let mut block = [0u8; BLOCK];
+    let mut put = |at: usize, bytes: &[u8]| block[at..at + bytes.len()].copy_from_slice(bytes);
+    put(0, path.as_bytes());
+    put(100, b"0000644\0");
+    put(108, b"0000000\0");
+    put(116, b"0000000\0");
+    put(124, format!("{size:011o}\0").as_bytes());
+    put(136, b"00000000000\0");
+    put(156, b"0");
+    put(257, b"ustar\000");
+    let chksum = checksum_field(&block, 7);
+    block[148..156].copy_from_slice(&chksum);
+    block
+}
+
+#[test]
+fn the_writer_s_tar_header_is_byte_for_byte_the_one_spec_section_3_lists() {
+    for (path, size) in [
+        ("metrics.ndjson", 0),
+        ("env/summary.json", 1234),
+        ("a", 0o7777_7777_777),
+    ] {
+        assert_eq!(
+            header(path, size)[..],
+            spec_header(path, size)[..],
+            "{path} ({size} bytes)"
+        );
+    }
+}
+
+#[test]
+fn a_checksum_spelled_the_other_ustar_way_is_refused_as_not_canonical() {
+    // `010457\0 ` (six digits, NUL, space: valid ustar, GNU tar's spelling)
+    // means the same checksum as `0010457\0`, but is not SPEC.md §3's byte.
+    let data: &[u8] = b"abc";
+    let mut block = header("sum.txt", 3);
+    let canonical = block;
+    block[field::CHKSUM].copy_from_slice(&checksum_field(&canonical, 6));
+    assert_ne!(block, canonical);
+    let mut frame2 = record(&block, data);
+    frame2.extend_from_slice(&END);
+    let err = refused(&with_frame2(&[("sum.txt", data)], &frame2));
+    assert!(
+        matches!(
+            &err,
+            BundleError::Header {
+                fault: HeaderFault::NotCanonical,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_names(&err, "sum.txt");
+    // The canonical header of the same entry is accepted.
+    let mut frame2 = record(&canonical, data);
+    frame2.extend_from_slice(&END);
+    verify(&with_frame2(&[("sum.txt", data)], &frame2)).unwrap();
 }

@@ -100,12 +100,24 @@ pub fn set(block: &mut [u8; BLOCK], range: std::ops::Range<usize>, value: &[u8])
     fix_checksum(block);
 }
 
-/// Recomputes the ustar checksum (six octal digits, NUL, space).
+/// Recomputes the ustar checksum as a bundle writes it (seven octal
+/// digits, NUL; SPEC.md §3), so a crafted header is refused for the fault
+/// under test, not for its checksum's spelling.
 pub fn fix_checksum(block: &mut [u8; BLOCK]) {
-    block[field::CHKSUM].fill(b' ');
-    let sum: u32 = block.iter().map(|&b| u32::from(b)).sum();
-    let text = format!("{sum:06o}\0 ");
-    block[field::CHKSUM].copy_from_slice(text.as_bytes());
+    block[field::CHKSUM].copy_from_slice(&checksum_field(block, 7));
+}
+
+/// The checksum field of `block` written with `digits` octal digits
+/// (7: NUL after them; 6: NUL then space, as GNU tar writes it).
+pub fn checksum_field(block: &[u8; BLOCK], digits: usize) -> [u8; 8] {
+    let mut spaced = *block;
+    spaced[field::CHKSUM].fill(b' ');
+    let sum: u32 = spaced.iter().map(|&b| u32::from(b)).sum();
+    let text = match digits {
+        7 => format!("{sum:07o}\0"),
+        _ => format!("{sum:06o}\0 "),
+    };
+    text.as_bytes().try_into().expect("8 bytes")
 }
 
 /// A header block, the data and the zero padding to a whole block.
