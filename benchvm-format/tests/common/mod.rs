@@ -104,7 +104,8 @@ pub fn set(block: &mut [u8; BLOCK], range: std::ops::Range<usize>, value: &[u8])
 /// digits, NUL; SPEC.md §3), so a crafted header is refused for the fault
 /// under test, not for its checksum's spelling.
 pub fn fix_checksum(block: &mut [u8; BLOCK]) {
-    block[field::CHKSUM].copy_from_slice(&checksum_field(block, 7));
+    let sum = checksum_field(block, 7);
+    block[field::CHKSUM].copy_from_slice(&sum);
 }
 
 /// The checksum field of `block` written with `digits` octal digits
