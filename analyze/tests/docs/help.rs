@@ -64,7 +64,7 @@ pub fn check(bin_dir: &Path, snapshots: &Path) {
     let update = std::env::var_os("BENCHVM_UPDATE_SNAPSHOTS").is_some();
     let mut stale: Vec<String> = std::fs::read_dir(snapshots)
         .map(|dir| {
-            dir.filter_map(|e| e.ok())
+            dir.flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
                 .filter(|name| !texts.contains_key(name))
                 .collect()
