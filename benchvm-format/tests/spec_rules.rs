@@ -133,7 +133,7 @@ fn spec_header(path: &str, size: u64) -> [u8; BLOCK] {
     put(124, format!("{size:011o}\0").as_bytes());
     put(136, b"00000000000\0");
     put(156, b"0");
-    put(257, b"ustar\000");
+    put(257, b"ustar\x0000");
     let chksum = checksum_field(&block, 7);
     block[148..156].copy_from_slice(&chksum);
     block
@@ -144,7 +144,7 @@ fn the_writer_s_tar_header_is_byte_for_byte_the_one_spec_section_3_lists() {
     for (path, size) in [
         ("metrics.ndjson", 0),
         ("env/summary.json", 1234),
-        ("a", 0o7777_7777_777),
+        ("a", 0o77_777_777_777),
     ] {
         assert_eq!(
             header(path, size)[..],
