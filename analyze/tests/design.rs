@@ -103,7 +103,7 @@ fn forged_quiet_and_disk_claims_are_refused() {
         v["quiet"]["busy"] = serde_json::json!([]);
     });
     rederive(&pack(&root)).refused(&[
-        "runs/kvm/overall/cpu/rep-02/run.json: its quiet claim (quiet) is not what runs/kvm/overall/cpu/rep-02/quiet.json and host-quiet.json give (busy: steal 7.5% of the CPU time during the measured step (above 5%))",
+        "runs/kvm/overall/cpu/rep-02/run.json: its quiet claim (quiet) is not what runs/kvm/overall/cpu/rep-02/quiet.json and host-quiet.json give (busy: steal 7.5% of the CPU time during the measured step (above 5%)",
     ]);
     // The evidence edited instead: no steal at all.
     let root = design_run(&tmp.path().join("evidence"), RunOrder::INTERLEAVED);
